@@ -1,0 +1,37 @@
+"""Run Spark on Amazon EKS from Airflow 3: typed jobs, platform profiles, Spark Operator and EMR on EKS.
+
+Names are loaded on first use so that `import airflow_eks_data` (done by Airflow's provider discovery
+in every process) stays cheap and pulls in neither pydantic models nor any cloud client.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "SparkJob": "airflow_eks_data.spec.job",
+    "PlatformProfile": "airflow_eks_data.spec.profile",
+    "SpecError": "airflow_eks_data.errors",
+    "resolve": "airflow_eks_data.resolve.resolver",
+    "prepare": "airflow_eks_data.pipeline",
+}
+
+if TYPE_CHECKING:
+    from airflow_eks_data.errors import SpecError
+    from airflow_eks_data.pipeline import prepare
+    from airflow_eks_data.resolve.resolver import resolve
+    from airflow_eks_data.spec.job import SparkJob
+    from airflow_eks_data.spec.profile import PlatformProfile
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'airflow_eks_data' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+__all__ = ["PlatformProfile", "SparkJob", "SpecError", "__version__", "prepare", "resolve"]

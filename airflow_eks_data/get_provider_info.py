@@ -1,0 +1,47 @@
+"""Provider metadata Airflow reads through the `apache_airflow_provider` entry point.
+
+This is the one place that lists what the package registers; a test checks it against the modules.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def get_provider_info() -> dict[str, Any]:
+    from airflow_eks_data import __version__
+
+    return {
+        "package-name": "airflow-eks-data",
+        "name": "EKS Data (Spark on Amazon EKS)",
+        "description": "Run Spark on Amazon EKS: typed jobs, platform profiles, Spark Operator and EMR on EKS.",
+        "versions": [__version__],
+        "integrations": [
+            {
+                "integration-name": "Spark on Amazon EKS",
+                "external-doc-url": "https://github.com/kubeflow/spark-operator",
+                "tags": ["service"],
+            }
+        ],
+        "config": {
+            "eks_data": {
+                "description": "Settings of the airflow-eks-data provider.",
+                "options": {
+                    "profiles_dir": {
+                        "description": "Directory holding platform profiles (`<name>.yaml`), found by name.",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "/opt/airflow/eks-data/profiles",
+                        "default": None,
+                    },
+                    "default_profile": {
+                        "description": "Profile used by operators that do not name one.",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "compaction",
+                        "default": None,
+                    },
+                },
+            }
+        },
+    }

@@ -1,0 +1,66 @@
+"""Job and profile references in, a checked document out: the path the CLI and the operators share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from airflow_eks_data.errors import SpecError
+from airflow_eks_data.render import Target, render, target_name
+from airflow_eks_data.resolve import ResolvedJob, resolve
+from airflow_eks_data.spec.job import SparkJob
+from airflow_eks_data.spec.loading import find_profile_file, looks_like_path, profiles_dir
+from airflow_eks_data.spec.profile import PlatformProfile
+from airflow_eks_data.validate import rendered_problems
+
+JobRef = SparkJob | dict[str, Any] | str | Path
+ProfileRef = PlatformProfile | str | Path
+
+
+def load_job(ref: JobRef) -> SparkJob:
+    """A `SparkJob` from itself, a dict, or a YAML path."""
+    if isinstance(ref, SparkJob):
+        return ref
+    if isinstance(ref, dict):
+        return SparkJob.from_dict(ref)
+    return SparkJob.from_yaml(ref)
+
+
+def load_profile(ref: ProfileRef, directory: str | Path | None = None) -> PlatformProfile:
+    """A `PlatformProfile` from itself, a YAML path, or a name looked up in the profiles directory."""
+    if isinstance(ref, PlatformProfile):
+        return ref
+    if isinstance(ref, Path) or looks_like_path(ref):
+        return PlatformProfile.from_yaml(ref)
+    return PlatformProfile.from_yaml(find_profile_file(ref, profiles_dir(directory)))
+
+
+@dataclass(frozen=True)
+class Prepared:
+    job: ResolvedJob
+    target: Target
+    document: dict[str, Any]
+
+
+def prepare(
+    job: JobRef,
+    profile: ProfileRef,
+    *,
+    target: str | None = None,
+    tenant: str | None = None,
+    crd: str | Path | None = None,
+    profiles_directory: str | Path | None = None,
+    app_name: str | None = None,
+    interruptions: int = 0,
+) -> Prepared:
+    """Load, resolve, render and validate; raises `SpecError` with every problem found."""
+    spark_job = load_job(job)
+    platform = load_profile(profile, profiles_directory)
+    chosen = target_name(target or platform.backend)
+    resolved = resolve(spark_job, platform, tenant=tenant, app_name=app_name, interruptions=interruptions)
+    document = render(resolved, chosen)
+    problems = rendered_problems(resolved, chosen, document, crd)
+    if problems:
+        raise SpecError(problems)
+    return Prepared(resolved, chosen, document)

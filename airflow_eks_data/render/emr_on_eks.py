@@ -1,0 +1,161 @@
+"""Render a resolved job as an EMR on EKS `StartJobRun` request plus its driver and executor pod templates.
+
+The API's limits are met here rather than discovered at submit time: at most 100 properties per
+classification and 1,024 characters per value (the rest move to `--conf` in sparkSubmitParameters),
+a 256-character entry point, and a restricted job-name charset.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shlex
+from dataclasses import dataclass
+from typing import Any
+
+from airflow_eks_data.errors import Problem, SpecError
+from airflow_eks_data.render.conf import spark_properties
+from airflow_eks_data.render.pod_template import pod_template
+from airflow_eks_data.render.sourced import Explained, Sourced, split, src
+from airflow_eks_data.resolve.resolved import ResolvedJob
+from airflow_eks_data.spec.names import shorten
+
+MAX_PROPERTIES = 100
+MAX_VALUE = 1024
+MAX_ENTRY_POINT = 256
+MAX_NAME = 64
+_NAME_CHARS = re.compile(r"[^.\-_/#A-Za-z0-9]+")
+
+
+@dataclass(frozen=True)
+class EmrJobRun:
+    """A `StartJobRun` request and the pod templates (by S3 URI) it references."""
+
+    request: dict[str, Any]
+    pod_templates: dict[str, dict[str, Any]]
+
+
+def job_run_name(text: str) -> str:
+    """A name in the API's charset and length; Airflow run ids contain `:` and `+`."""
+    return shorten(_NAME_CHARS.sub("-", text).strip("-") or "job", MAX_NAME)
+
+
+def render_emr_job_run(job: ResolvedJob, client_token: str | None = None) -> EmrJobRun:
+    """The request for `StartJobRun`; `client_token` makes a retried call idempotent (default: app name)."""
+    tree, templates = _build(job, client_token)
+    request, _ = split(tree)
+    return EmrJobRun(request=request, pod_templates=templates)
+
+
+def explain_emr_job_run(job: ResolvedJob) -> Explained:
+    return split(_build(job, None)[0], explain=True)[1]
+
+
+def _build(job: ResolvedJob, client_token: str | None) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    emr = job.tenant.emr
+    profile_layer = f"profile:{job.profile.name}"
+    tenant_layer = f"tenant:{job.tenant_name}"
+    if emr is None:
+        raise SpecError([Problem(f"tenants.{job.tenant_name}.emr", None, "required for emr_on_eks: virtual cluster and role")])
+    if len(job.main_application_file) > MAX_ENTRY_POINT:
+        raise SpecError(
+            [Problem("main_application_file", job.main_application_file, f"emr-limit: at most {MAX_ENTRY_POINT} characters")]
+        )
+    for index, argument in enumerate(job.arguments):
+        if not argument.strip():
+            raise SpecError([Problem(f"arguments[{index}]", argument, "emr-limit: arguments must not be blank")])
+    conf: dict[str, Any] = spark_properties(job, resources=True)
+    templates = _pod_templates(job, conf)
+    properties, overflow = _fit(conf)
+    driver: dict[str, Any] = {"entryPoint": src(job, "main_application_file", job.main_application_file)}
+    if job.arguments:
+        driver["entryPointArguments"] = src(job, "arguments", job.arguments)
+    submit = _submit_parameters(job, overflow)
+    if submit:
+        driver["sparkSubmitParameters"] = submit
+    request: dict[str, Any] = {
+        "name": job_run_name(job.app_name),
+        "virtualClusterId": Sourced(emr.virtual_cluster_id, tenant_layer),
+        "clientToken": client_token or job.app_name,
+        "executionRoleArn": Sourced(emr.execution_role_arn, tenant_layer),
+        "releaseLabel": Sourced(job.profile.emr.release_label, profile_layer),
+        "jobDriver": {"sparkSubmitJobDriver": driver},
+        "configurationOverrides": {
+            "applicationConfiguration": [{"classification": "spark-defaults", "properties": properties}],
+            **_monitoring(job),
+        },
+    }
+    tags = {**job.profile.emr.tags, "airflow-eks-data/tenant": job.tenant_name, "airflow-eks-data/job": job.job_name}
+    request["tags"] = {key[:128]: value[:256] for key, value in tags.items()}
+    return request, templates
+
+
+def _pod_templates(job: ResolvedJob, conf: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Templates under content-hashed S3 keys (uploading the same template twice is a no-op)."""
+    prefix = job.profile.emr.pod_template_s3_prefix
+    if not prefix:
+        raise SpecError(
+            [Problem("emr.pod_template_s3_prefix", None, "required for emr_on_eks: placement travels in pod templates")]
+        )
+    templates: dict[str, dict[str, Any]] = {}
+    for role in ("driver", "executor"):
+        document, _ = split(pod_template(job, role))  # type: ignore[arg-type]
+        pod = {"apiVersion": "v1", "kind": "Pod", **document}
+        digest = hashlib.sha256(json.dumps(pod, sort_keys=True).encode()).hexdigest()[:16]
+        uri = f"{prefix.rstrip('/')}/{digest}-{role}.yaml"
+        templates[uri] = pod
+        conf[f"spark.kubernetes.{role}.podTemplateFile"] = Sourced(uri, f"profile:{job.profile.name}")
+    return templates
+
+
+def _fit(conf: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The first 100 properties (sorted) with short values stay in spark-defaults; the rest overflow."""
+    kept: dict[str, Any] = {}
+    overflow: dict[str, Any] = {}
+    for key in sorted(conf):
+        value = conf[key]
+        text = value.value if isinstance(value, Sourced) else value
+        fits = 0 < len(str(text)) <= MAX_VALUE and len(key) <= MAX_VALUE
+        if fits and len(kept) < MAX_PROPERTIES:
+            kept[key] = value
+        else:
+            overflow[key] = value
+    return kept, overflow
+
+
+def _submit_parameters(job: ResolvedJob, overflow: dict[str, Any]) -> str:
+    parts: list[str] = []
+    if job.main_class:
+        parts += ["--class", job.main_class]
+    for option, values in (
+        ("--jars", job.deps.jars),
+        ("--py-files", job.deps.py_files),
+        ("--files", job.deps.files),
+        ("--packages", job.deps.packages),
+    ):
+        if values:
+            parts += [option, ",".join(values)]
+    plain, _ = split(overflow)
+    for key, value in plain.items():
+        parts += ["--conf", f"{key}={value}"]
+    return shlex.join(parts)
+
+
+def _monitoring(job: ResolvedJob) -> dict[str, Any]:
+    settings = job.profile.emr.monitoring
+    layer = f"profile:{job.profile.name}"
+    monitoring: dict[str, Any] = {"persistentAppUI": "ENABLED" if settings.persistent_app_ui else "DISABLED"}
+    if settings.cloudwatch_log_group:
+        cloudwatch = {"logGroupName": settings.cloudwatch_log_group}
+        if settings.log_stream_prefix:
+            cloudwatch["logStreamNamePrefix"] = settings.log_stream_prefix
+        monitoring["cloudWatchMonitoringConfiguration"] = cloudwatch
+    if settings.s3_log_uri:
+        monitoring["s3MonitoringConfiguration"] = {"logUri": settings.s3_log_uri}
+    if settings.container_log_rotation_size and settings.container_log_max_files:
+        monitoring["containerLogRotationConfiguration"] = {
+            "rotationSize": settings.container_log_rotation_size,
+            "maxFilesToKeep": settings.container_log_max_files,
+        }
+    return {"monitoringConfiguration": Sourced(monitoring, layer)}

@@ -1,0 +1,83 @@
+"""The merged, checked job that every renderer reads: plain data, no defaults left to apply."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from airflow_eks_data.spec.job import Deps
+from airflow_eks_data.spec.profile import EphemeralStorage, EbsStorage, NvmeStorage, PlatformProfile, Tenant
+from airflow_eks_data.spec.settings import Escalation
+
+BUILTIN = "built-in"
+"""Origin of values the package sets itself (labels it owns, restart policy, derived names)."""
+
+
+@dataclass(frozen=True)
+class Resources:
+    cores: int
+    memory: str
+    memory_overhead: str | None
+
+
+@dataclass(frozen=True)
+class RolePlacement:
+    capacity: str | None
+    arch: str | None
+    min_local_nvme_gb: int | None
+    node_pool: str | None
+    node_selector: dict[str, str]
+    tolerations: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class DynamicAllocation:
+    min_executors: int
+    max_executors: int
+
+
+@dataclass(frozen=True)
+class ResolvedJob:
+    """A job after merge and guardrails. `origins` maps a setting's path to the layer that set it."""
+
+    job_name: str
+    app_name: str
+    tenant_name: str
+    namespace: str
+    service_account: str
+    type: str
+    main_application_file: str
+    main_class: str | None
+    arguments: list[str]
+    image: str
+    spark_version: str
+    driver: Resources
+    executor: Resources
+    executor_instances: int
+    dynamic_allocation: DynamicAllocation | None
+    spark_conf: dict[str, str]
+    hadoop_conf: dict[str, str]
+    env: dict[str, str]
+    labels: dict[str, str]
+    deps: Deps
+    driver_placement: RolePlacement
+    executor_placement: RolePlacement
+    same_zone: bool
+    local_storage: str
+    nvme: NvmeStorage | None
+    ebs: EbsStorage | None
+    ephemeral_storage: EphemeralStorage | None
+    inputs: list[str]
+    outputs: list[str]
+    timeout: int | None
+    startup_timeout: int | None
+    interruption_retries: int
+    retry_on_failure: bool
+    escalation: Escalation | None
+    profile: PlatformProfile
+    tenant: Tenant
+    origins: dict[str, str] = field(repr=False)
+
+    def origin(self, path: str) -> str:
+        """Layer that set `path` (a setting path such as `executor.memory` or `spark_conf[spark.x]`)."""
+        return self.origins.get(path, BUILTIN)

@@ -1,0 +1,207 @@
+"""resolve(job, profile): merge profile -> tenant -> job, apply guardrails, return a `ResolvedJob`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_eks_data.errors import MISSING, Problem, SpecError
+from airflow_eks_data.resolve import guardrails
+from airflow_eks_data.resolve.merge import layer_dict, merge_settings, merge_tolerations
+from airflow_eks_data.resolve.resolved import BUILTIN, DynamicAllocation, ResolvedJob, Resources, RolePlacement
+from airflow_eks_data.spec.job import SparkJob
+from airflow_eks_data.spec.names import MAX_APP_NAME, shorten
+from airflow_eks_data.spec.profile import PlatformProfile, Tenant
+from airflow_eks_data.spec.profile import RolePlacement as RolePlacementSpec
+from airflow_eks_data.spec.settings import Escalation
+
+DEFAULTS: dict[str, Any] = {
+    "driver": {"cores": 1, "memory": "1g"},
+    "executor": {"cores": 1, "memory": "1g", "instances": 1},
+    "interruption_retries": 3,
+    "retry_on_failure": False,
+}
+"""Values no layer has to give."""
+
+ESCALATION = "escalation"
+
+
+def resolve(
+    job: SparkJob,
+    profile: PlatformProfile,
+    *,
+    tenant: str | None = None,
+    app_name: str | None = None,
+    interruptions: int = 0,
+) -> ResolvedJob:
+    """Merge and check a job against its profile. Raises `SpecError` listing every rule broken.
+
+    `app_name` is the Kubernetes name to use (the operator passes one unique per task attempt);
+    `interruptions` so far selects escalated placement for later attempts.
+    """
+    tenant_name, tenant_spec = _tenant(job, profile, tenant)
+    merged, origins = merge_settings(
+        [
+            ("default", DEFAULTS),
+            (f"profile:{profile.name}", layer_dict(profile)),
+            (f"tenant:{tenant_name}", layer_dict(tenant_spec)),
+            (f"job:{job.name}", layer_dict(job)),
+        ]
+    )
+    _job_only_origins(job, origins)
+    origins["app_name"] = "operator" if app_name else f"job:{job.name}"
+    problems = _check(job, profile, tenant_spec, merged)
+    dynamic = _dynamic_allocation(merged, tenant_spec, origins)
+    problems += guardrails.cap_problems(merged, dynamic.max_executors if dynamic else None, tenant_spec)
+    storage, storage_problems = _local_storage(job, profile, origins)
+    problems += storage_problems
+    if problems:
+        raise SpecError(problems)
+    driver_place, executor_place = _placement(profile, merged, origins, interruptions)
+    driver, executor = merged["driver"], merged["executor"]
+    local = profile.local_storage
+    return ResolvedJob(
+        job_name=job.name,
+        app_name=app_name or shorten(job.name, MAX_APP_NAME),
+        tenant_name=tenant_name,
+        namespace=tenant_spec.namespace,
+        service_account=tenant_spec.service_account,
+        type=job.type or "Scala",
+        main_application_file=job.main_application_file,
+        main_class=job.main_class,
+        arguments=list(job.arguments),
+        image=merged["image"],
+        spark_version=merged["spark_version"],
+        driver=Resources(driver["cores"], driver["memory"], driver.get("memory_overhead")),
+        executor=Resources(executor["cores"], executor["memory"], executor.get("memory_overhead")),
+        executor_instances=executor["instances"],
+        dynamic_allocation=dynamic,
+        spark_conf=merged.get("spark_conf", {}),
+        hadoop_conf=merged.get("hadoop_conf", {}),
+        env=merged.get("env", {}),
+        labels=merged.get("labels", {}),
+        deps=job.deps,
+        driver_placement=driver_place,
+        executor_placement=executor_place,
+        same_zone=profile.placement.same_zone,
+        local_storage=storage,
+        nvme=local.nvme if storage == "nvme" else None,
+        ebs=local.ebs if storage == "ebs" else None,
+        ephemeral_storage=local.ephemeral_storage,
+        inputs=list(job.inputs),
+        outputs=list(job.outputs),
+        timeout=merged.get("timeout"),
+        startup_timeout=merged.get("startup_timeout"),
+        interruption_retries=merged["interruption_retries"],
+        retry_on_failure=merged["retry_on_failure"],
+        escalation=Escalation(**merged["escalation"]) if "escalation" in merged else None,
+        profile=profile,
+        tenant=tenant_spec,
+        origins=origins,
+    )
+
+
+def _job_only_origins(job: SparkJob, origins: dict[str, str]) -> None:
+    layer = f"job:{job.name}"
+    for name in ("main_application_file", "main_class", "arguments", "inputs", "outputs", "name"):
+        origins[name] = layer
+    for name in job.deps.model_fields_set:
+        origins[f"deps.{name}"] = layer
+    origins["type"] = layer if "type" in job.model_fields_set else "inferred from main_application_file"
+    origins["tenant"] = layer if job.tenant else "tenant override"
+
+
+def _tenant(job: SparkJob, profile: PlatformProfile, override: str | None) -> tuple[str, Tenant]:
+    known = ", ".join(sorted(profile.tenants)) or "none"
+    if override and job.tenant and override != job.tenant:
+        raise SpecError([Problem("tenant", override, f"tenant-mismatch: the job belongs to tenant {job.tenant!r}")])
+    name = override or job.tenant
+    if not name:
+        raise SpecError([Problem("tenant", MISSING, f"required: one of the profile's tenants ({known})")])
+    if name not in profile.tenants:
+        raise SpecError([Problem("tenant", name, f"unknown-tenant: profile {profile.name!r} has {known}")])
+    return name, profile.tenants[name]
+
+
+def _check(job: SparkJob, profile: PlatformProfile, tenant: Tenant, merged: dict[str, Any]) -> list[Problem]:
+    locked = [*profile.locked_spark_conf, *tenant.locked_spark_conf]
+    problems: list[Problem] = []
+    for field in ("spark_conf", "hadoop_conf"):
+        problems += guardrails.conf_key_problems("the tenant", field, tenant.__dict__[field] or {}, ())
+        problems += guardrails.conf_key_problems("the job", field, job.__dict__[field] or {}, locked)
+    problems += guardrails.env_problems(merged.get("env", {}))
+    problems += guardrails.image_problems(merged.get("image"), profile, tenant)
+    if not merged.get("spark_version"):
+        problems.append(Problem("spark_version", MISSING, "required: set spark_version in the job or the profile"))
+    problems += guardrails.label_problems(merged.get("labels", {}), tenant.required_labels)
+    return problems
+
+
+def _dynamic_allocation(merged: dict[str, Any], tenant: Tenant, origins: dict[str, str]) -> DynamicAllocation | None:
+    settings = merged.get("dynamic_allocation", {})
+    if not settings.get("enabled"):
+        return None
+    high = settings.get("max_executors")
+    if high is None:
+        # Spark's own default is unbounded; a tenant cap, or the static count, bounds it instead.
+        high = tenant.max_executors or merged["executor"]["instances"]
+        origins["dynamic_allocation.max_executors"] = "tenant cap" if tenant.max_executors else BUILTIN
+    low = settings.get("min_executors", 0)
+    if low > high:
+        raise SpecError([Problem("dynamic_allocation.min_executors", low, f"must not exceed max_executors ({high})")])
+    return DynamicAllocation(low, high)
+
+
+def _local_storage(job: SparkJob, profile: PlatformProfile, origins: dict[str, str]) -> tuple[str, list[Problem]]:
+    config = profile.local_storage
+    if job.local_storage:
+        kind, origins["local_storage"] = job.local_storage, f"job:{job.name}"
+    elif config.default:
+        kind, origins["local_storage"] = config.default, f"profile:{profile.name}"
+    else:
+        kind = "nvme" if config.nvme else "none"
+        origins["local_storage"] = f"profile:{profile.name}" if config.nvme else BUILTIN
+    if kind != "none" and getattr(config, kind) is None:
+        return kind, [Problem("local_storage", kind, f"unavailable: profile {profile.name!r} has no local_storage.{kind}")]
+    return kind, []
+
+
+def _placement(
+    profile: PlatformProfile, merged: dict[str, Any], origins: dict[str, str], interruptions: int
+) -> tuple[RolePlacement, RolePlacement]:
+    """Per-role placement: the profile's, with the merged capacity/arch, escalated after interruptions."""
+    layer = f"profile:{profile.name}"
+    roles = {"driver": profile.placement.driver, "executor": profile.placement.executor}
+    if "same_zone" in profile.placement.model_fields_set:
+        origins["placement.same_zone"] = layer
+    for role, spec in roles.items():
+        for key, value in spec.model_dump(exclude_none=True, exclude_defaults=True).items():
+            origins[f"placement.{role}.{key}"] = layer
+    executor_capacity = merged.get("capacity", roles["executor"].capacity)
+    if "capacity" in merged:
+        origins["placement.executor.capacity"] = origins["capacity"]
+    arch = merged.get("arch")
+    if arch:
+        origins["placement.driver.arch"] = origins["placement.executor.arch"] = origins["arch"]
+    driver_capacity = roles["driver"].capacity
+    escalation = merged.get("escalation", {})
+    if interruptions:
+        after = escalation.get("executors_on_demand_after")
+        if after is not None and interruptions >= after:
+            executor_capacity, origins["placement.executor.capacity"] = "on-demand", ESCALATION
+        if escalation.get("driver_on_demand"):
+            driver_capacity, origins["placement.driver.capacity"] = "on-demand", ESCALATION
+    return (
+        _role(roles["driver"], driver_capacity, arch),
+        _role(roles["executor"], executor_capacity, arch),
+    )
+
+
+def _role(spec: RolePlacementSpec, capacity: str | None, arch: str | None) -> RolePlacement:
+    return RolePlacement(
+        capacity=capacity,
+        arch=arch or spec.arch,
+        min_local_nvme_gb=spec.min_local_nvme_gb,
+        node_pool=spec.node_pool,
+        node_selector=dict(spec.node_selector),
+        tolerations=merge_tolerations([t.model_dump(exclude_none=True) for t in spec.tolerations]),
+    )

@@ -1,0 +1,79 @@
+"""`SparkJob`: what a data engineer writes. It says what the job needs, never how a cluster runs it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from airflow_eks_data.spec.fields import StrictModel, StringList
+from airflow_eks_data.spec.names import DNS_LABEL, DNS_LABEL_RULE, MAX_JOB_NAME
+from airflow_eks_data.spec.settings import JobSettings, LocalStorageKind
+
+SparkType = Literal["Scala", "Java", "Python", "R"]
+_TYPE_BY_SUFFIX: dict[str, SparkType] = {".py": "Python", ".r": "R", ".jar": "Scala"}
+
+
+class Deps(StrictModel):
+    jars: StringList = Field(default_factory=list, description="Extra jars on the classpath.")
+    py_files: StringList = Field(default_factory=list, description="`.py`, `.zip` or `.egg` files for Python jobs.")
+    files: StringList = Field(default_factory=list, description="Files placed in each pod's working directory.")
+    packages: StringList = Field(default_factory=list, description="Maven coordinates (`group:artifact:version`).")
+
+
+class SparkJob(JobSettings):
+    """A Spark job as its engineer declares it. Load it with `SparkJob.from_yaml(path)` or from a dict."""
+
+    name: str = Field(
+        description="Job name: a DNS label of at most 63 characters; application names derive from it."
+    )
+    tenant: str | None = Field(None, description="Tenant of the profile this job runs as.")
+    type: SparkType | None = Field(
+        None, description="Scala, Java, Python or R; inferred from the main file's suffix when omitted."
+    )
+    main_application_file: str = Field(description="The jar, `.py` or `.R` file (local path, `s3://`, `local://`).")
+    main_class: str | None = Field(None, description="Entry class for Scala and Java jobs.")
+    arguments: StringList = Field(default_factory=list, description="Arguments passed to the main file.")
+    local_storage: LocalStorageKind | None = Field(
+        None, description="Where shuffle and spill go: the node's NVMe, an EBS volume, or the pod's disk."
+    )
+    deps: Deps = Field(default_factory=Deps, description="Extra jars, files, Python files and packages.")
+    inputs: StringList = Field(default_factory=list, description="Dataset URIs read, for lineage.")
+    outputs: StringList = Field(default_factory=list, description="Dataset URIs written, for lineage and Assets.")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if len(value) > MAX_JOB_NAME:
+            raise ValueError(f"at most {MAX_JOB_NAME} characters (got {len(value)})")
+        if not DNS_LABEL.match(value):
+            raise ValueError(DNS_LABEL_RULE)
+        return value
+
+    @model_validator(mode="after")
+    def _type_and_class(self) -> SparkJob:
+        if self.type is None:
+            inferred = _TYPE_BY_SUFFIX.get(Path(self.main_application_file).suffix.lower())
+            if inferred is None:
+                raise ValueError(
+                    "main_application_file: cannot infer the type from this suffix; give type: Scala, Java, Python or R"
+                )
+            object.__setattr__(self, "type", inferred)
+        if self.type in ("Scala", "Java") and not self.main_class:
+            raise ValueError(f"main_class: required for {self.type} jobs")
+        return self
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> SparkJob:
+        """Load and validate a job file; any problem raises `SpecError` naming the file."""
+        from airflow_eks_data.spec.loading import load_model_file
+
+        return load_model_file(cls, path)
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str | None = None) -> SparkJob:
+        """Validate a mapping; any problem raises `SpecError`."""
+        from airflow_eks_data.spec.loading import load_model
+
+        return load_model(cls, data, source)

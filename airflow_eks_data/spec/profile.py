@@ -1,0 +1,186 @@
+"""`PlatformProfile`: the platform team's defaults and the guardrails each tenant stays inside."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+
+from airflow_eks_data.spec.fields import Memory, StrictModel, StringMap
+from airflow_eks_data.spec.names import DNS_LABEL, DNS_LABEL_RULE
+from airflow_eks_data.spec.settings import Arch, Capacity, JobSettings, LocalStorageKind
+
+Backend = Literal["spark_operator", "emr_on_eks", "local"]
+
+
+class Toleration(StrictModel):
+    key: str | None = None
+    operator: Literal["Equal", "Exists"] = "Equal"
+    value: str | None = None
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None
+
+
+class RolePlacement(StrictModel):
+    """Where one role's pods may run; rendered as required node affinity in the pod template."""
+
+    capacity: Capacity | None = Field(None, description="`karpenter.sh/capacity-type` the pods require.")
+    arch: Arch | None = Field(None, description="`kubernetes.io/arch` the pods require.")
+    min_local_nvme_gb: int | None = Field(
+        None, ge=1, description="Require `karpenter.k8s.aws/instance-local-nvme` greater than this (GB)."
+    )
+    node_pool: str | None = Field(None, description="Karpenter NodePool (`karpenter.sh/nodepool`) to use.")
+    node_selector: StringMap = Field(default_factory=dict, description="Extra node labels the pods require.")
+    tolerations: list[Toleration] = Field(default_factory=list, description="Tolerations, merged by key and effect.")
+
+
+class Placement(StrictModel):
+    driver: RolePlacement = Field(default_factory=RolePlacement, description="Driver placement.")
+    executor: RolePlacement = Field(default_factory=RolePlacement, description="Executor placement.")
+    same_zone: bool = Field(
+        True, description="Keep every pod of an application in one availability zone (no cross-AZ shuffle)."
+    )
+
+
+class NvmeStorage(StrictModel):
+    host_path: str = Field(description="Instance-store mount on the node (Karpenter RAID0), e.g. `/mnt/k8s-disks/0`.")
+    mount_path: str = Field("/data1", description="Where the pods see it; used as `spark.local.dir`.")
+    host_path_type: Literal["Directory", "DirectoryOrCreate"] = Field(
+        "Directory", description="hostPath type; `Directory` fails fast on a node without the mount."
+    )
+    roles: list[Literal["driver", "executor"]] = Field(
+        default_factory=lambda: ["executor"], description="Which pods mount it; give the driver NVMe placement too."
+    )
+
+
+class EbsStorage(StrictModel):
+    storage_class: str = Field("gp3", description="StorageClass of the on-demand PVC.")
+    size: Memory = Field("100g", description="Size of each executor's volume.")
+    mount_path: str = Field("/data1", description="Where the pods see it.")
+
+
+class EphemeralStorage(StrictModel):
+    request: str = Field(description="`ephemeral-storage` request of every container, e.g. `2Gi`.")
+    limit: str = Field(description="`ephemeral-storage` limit of every container, e.g. `10Gi`.")
+
+
+class LocalStorage(StrictModel):
+    default: LocalStorageKind | None = Field(
+        None, description="Kind used when the job does not choose; defaults to `nvme` when it is configured."
+    )
+    nvme: NvmeStorage | None = Field(None, description="hostPath volume `spark-local-dir-1` on instance store.")
+    ebs: EbsStorage | None = Field(None, description="One on-demand PVC per executor.")
+    ephemeral_storage: EphemeralStorage | None = Field(None, description="Container ephemeral-storage bounds.")
+
+
+class TenantEmr(StrictModel):
+    virtual_cluster_id: str = Field(description="EMR on EKS virtual cluster of the tenant's namespace.")
+    execution_role_arn: str = Field(description="IAM role the job runs as.")
+
+
+class Tenant(JobSettings):
+    """A team's namespace and identity, its caps, and defaults of its own."""
+
+    namespace: str = Field(description="Kubernetes namespace; jobs cannot choose another.")
+    service_account: str = Field(description="Service account of driver and executors; jobs cannot choose another.")
+    emr: TenantEmr | None = Field(None, description="EMR on EKS virtual cluster and execution role.")
+    max_executors: int | None = Field(None, ge=1, description="Cap on executors (instances and dynamic maximum).")
+    max_executor_memory: Memory | None = Field(None, description="Cap on one executor's memory.")
+    max_driver_memory: Memory | None = Field(None, description="Cap on the driver's memory.")
+    max_executor_cores: int | None = Field(None, ge=1, description="Cap on one executor's cores.")
+    allowed_images: list[str] = Field(
+        default_factory=list, description="Image prefixes the tenant may use (empty: the profile's list)."
+    )
+    required_labels: list[str] = Field(default_factory=list, description="Label keys every job must carry.")
+    locked_spark_conf: list[str] = Field(
+        default_factory=list, description="More glob patterns of Spark keys jobs cannot set."
+    )
+
+    @field_validator("namespace", "service_account")
+    @classmethod
+    def _dns(cls, value: str) -> str:
+        if len(value) > 63 or not DNS_LABEL.match(value):
+            raise ValueError(DNS_LABEL_RULE)
+        return value
+
+
+class EmrMonitoring(StrictModel):
+    cloudwatch_log_group: str | None = Field(None, description="CloudWatch Logs group for driver and executors.")
+    log_stream_prefix: str | None = Field(None, description="CloudWatch stream prefix.")
+    s3_log_uri: str | None = Field(None, description="S3 URI the pods' logs are copied to.")
+    persistent_app_ui: bool = Field(True, description="Keep the Spark UI available after the job ends.")
+    container_log_rotation_size: str | None = Field(None, description="Rotate container logs at this size, e.g. `2GB`.")
+    container_log_max_files: int | None = Field(None, ge=1, description="Rotated log files to keep.")
+
+
+class EmrSettings(StrictModel):
+    release_label: str = Field("emr-7.5.0-latest", description="EMR release, e.g. `emr-7.5.0-latest`.")
+    pod_template_s3_prefix: str | None = Field(
+        None, description="S3 prefix where driver and executor pod templates are uploaded (content-hashed keys)."
+    )
+    monitoring: EmrMonitoring = Field(default_factory=EmrMonitoring, description="Log and UI configuration.")
+    tags: StringMap = Field(default_factory=dict, description="Tags on every job run.")
+
+
+class LineageSettings(StrictModel):
+    inject_parent_job_info: bool | None = Field(
+        None, description="Add `spark.openlineage.parent*` keys (None: the openlineage provider's setting)."
+    )
+    inject_transport_info: bool | None = Field(
+        None, description="Add the transport keys (None: the openlineage provider's setting)."
+    )
+
+
+class UiSettings(StrictModel):
+    spark_ui_url: str | None = Field(
+        None, description="Template of the live Spark UI, e.g. `https://spark.example.com/{namespace}/{name}`."
+    )
+    history_server_url: str | None = Field(
+        None, description="Template of the Spark History Server page, e.g. `https://shs.example.com/history/{app_id}`."
+    )
+
+
+class PlatformProfile(JobSettings):
+    """Defaults every job gets, the tenants that may use them, and the keys no job may change."""
+
+    name: str = Field(description="Profile name; jobs and DAGs refer to it.")
+    description: str | None = Field(None, description="What the profile is for.")
+    backend: Backend = Field("spark_operator", description="Backend used when the operator does not choose.")
+    placement: Placement = Field(default_factory=Placement, description="Node placement of driver and executors.")
+    local_storage: LocalStorage = Field(
+        default_factory=LocalStorage,
+        description="Shuffle storage: NVMe hostPath, EBS volumes, ephemeral-storage bounds.",
+    )
+    tenants: dict[str, Tenant] = Field(default_factory=dict, description="Tenants by name.")
+    allowed_images: list[str] = Field(default_factory=list, description="Image prefixes any tenant may use.")
+    locked_spark_conf: list[str] = Field(
+        default_factory=list, description="Glob patterns of Spark keys jobs cannot set or override."
+    )
+    time_to_live_seconds: int | None = Field(
+        None, ge=1, description="Delete finished SparkApplications after this long (Spark Operator backend)."
+    )
+    local_master: str = Field("local[*]", description="`--master` of the local backend.")
+    emr: EmrSettings = Field(default_factory=EmrSettings, description="EMR on EKS release, templates, monitoring.")
+    lineage: LineageSettings = Field(default_factory=LineageSettings, description="OpenLineage injection switches.")
+    ui: UiSettings = Field(default_factory=UiSettings, description="Spark UI and History Server URL templates.")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if len(value) > 63 or not DNS_LABEL.match(value):
+            raise ValueError(DNS_LABEL_RULE)
+        return value
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> PlatformProfile:
+        """Load and validate a profile file; any problem raises `SpecError` naming the file."""
+        from airflow_eks_data.spec.loading import load_model_file
+
+        return load_model_file(cls, path)
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str | None = None) -> PlatformProfile:
+        """Validate a mapping; any problem raises `SpecError`."""
+        from airflow_eks_data.spec.loading import load_model
+
+        return load_model(cls, data, source)

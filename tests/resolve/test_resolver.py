@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import pytest
+
+from airflow_eks_data.errors import SpecError
+from airflow_eks_data.resolve import resolve
+from airflow_eks_data.spec import PlatformProfile, SparkJob
+
+
+def _job(job: SparkJob, **changes: object) -> SparkJob:
+    return SparkJob.from_dict({**job.model_dump(exclude_none=True), **changes})
+
+
+def test_origins_say_which_layer_set_each_value(job: SparkJob, profile: PlatformProfile) -> None:
+    resolved = resolve(job, profile)
+    assert resolved.origin("executor.memory") == "job:compact-events"
+    assert resolved.origin("spark_conf[spark.decommission.enabled]") == "profile:compaction"
+    assert resolved.origin("interruption_retries") == "profile:compaction"
+    assert resolved.origin("placement.executor.capacity") == "profile:compaction"
+    assert resolved.namespace == "datalake" and resolved.service_account == "spark-datalake"
+
+
+def test_job_capacity_and_arch_override_the_profile(job: SparkJob, profile: PlatformProfile) -> None:
+    resolved = resolve(_job(job, capacity="on-demand", arch="amd64"), profile)
+    assert resolved.executor_placement.capacity == "on-demand"
+    assert resolved.driver_placement.arch == resolved.executor_placement.arch == "amd64"
+    assert resolved.origin("placement.driver.arch") == "job:compact-events"
+
+
+def test_escalation_moves_later_attempts_to_on_demand(job: SparkJob, profile: PlatformProfile) -> None:
+    assert resolve(job, profile, interruptions=1).executor_placement.capacity == "spot"
+    escalated = resolve(job, profile, interruptions=2)
+    assert escalated.executor_placement.capacity == "on-demand"
+    assert escalated.origin("placement.executor.capacity") == "escalation"
+
+
+def test_dynamic_allocation_is_bounded_by_the_tenant_cap(job: SparkJob, profile: PlatformProfile) -> None:
+    resolved = resolve(_job(job, dynamic_allocation={"enabled": True, "min_executors": 2}), profile)
+    assert resolved.dynamic_allocation is not None
+    assert resolved.dynamic_allocation.max_executors == 200
+    assert resolved.origin("dynamic_allocation.max_executors") == "tenant cap"
+
+
+def test_every_problem_is_reported_at_once(job: SparkJob, profile: PlatformProfile) -> None:
+    bad = _job(job, image="docker.io/x", executor={"instances": 999, "memory": "100g"}, labels={"team": "t"})
+    with pytest.raises(SpecError) as caught:
+        resolve(bad, profile)
+    rules = {problem.rule.split(":")[0] for problem in caught.value.problems}
+    assert rules == {"allowed-image", "max-executors", "max-memory", "required-label"}
+
+
+def test_tenant_override_cannot_switch_tenants(job: SparkJob, profile: PlatformProfile) -> None:
+    with pytest.raises(SpecError, match="tenant-mismatch"):
+        resolve(job, profile, tenant="analytics")
+
+
+def test_templated_image_is_checked_after_templating(job: SparkJob, profile: PlatformProfile) -> None:
+    assert resolve(_job(job, image="{{ var.value.spark_image }}"), profile).image.startswith("{{")

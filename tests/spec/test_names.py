@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from airflow_eks_data.spec.names import DNS_LABEL, MAX_APP_NAME, label_key_problem, label_value_problem, shorten, to_dns_label
+
+
+def test_shorten_keeps_short_names_and_hashes_long_ones_stably() -> None:
+    assert shorten("compact-events", MAX_APP_NAME) == "compact-events"
+    long = "compact-" + "x" * 60
+    short = shorten(long, MAX_APP_NAME)
+    assert len(short) == MAX_APP_NAME
+    assert short == shorten(long, MAX_APP_NAME)
+    assert short != shorten(long + "y", MAX_APP_NAME)
+    assert DNS_LABEL.match(short)
+
+
+def test_to_dns_label_accepts_airflow_ids() -> None:
+    name = to_dns_label("hourly_compaction.compact__events-scheduled__2026-11-23T10:00:00+00:00")
+    assert DNS_LABEL.match(name)
+    assert len(name) <= MAX_APP_NAME
+    assert to_dns_label("9lives").startswith("a-")
+
+
+def test_label_rules() -> None:
+    assert label_key_problem("team") is None
+    assert label_key_problem("airflow-eks-data/app") is None
+    assert label_key_problem("Bad_Prefix/x") is not None
+    assert label_key_problem("x" * 64) is not None
+    assert label_value_problem("cc-42") is None
+    assert label_value_problem("{{ params.team }}") is None
+    assert label_value_problem("has space") is not None
