@@ -46,7 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--crd", help="SparkApplication CRD YAML to validate the manifest against")
     job_command("explain", "Show every rendered value and the layer (profile, tenant, job) that set it.")
 
-    profiles = commands.add_parser("profiles", help="List or show platform profiles.", description="List or show profiles.")
+    profiles = commands.add_parser(
+        "profiles", help="List or show platform profiles.", description="List or show profiles."
+    )
     profiles.add_argument("action", choices=["list", "show"], help="list all profiles, or show one")
     profiles.add_argument("name", nargs="?", help="profile to show")
     profiles.add_argument("--profiles-dir", help="directory of profiles (default: [eks_data] profiles_dir)")
@@ -81,7 +83,10 @@ def _job_command(args: argparse.Namespace, out: TextIO) -> int:
     crd = getattr(args, "crd", None)
     prepared = prepare(job, profile, target=args.target, tenant=args.tenant, crd=crd)
     if args.command == "validate":
-        print(f"{args.job}: valid for {prepared.target} (profile {profile.name}, tenant {prepared.job.tenant_name})", file=out)
+        print(
+            f"{args.job}: valid for {prepared.target} (profile {profile.name}, tenant {prepared.job.tenant_name})",
+            file=out,
+        )
     elif args.command == "render":
         _dump(prepared.document, args.output, out)
     else:
@@ -107,11 +112,21 @@ def _profiles(args: argparse.Namespace, out: TextIO) -> int:
     if directory is None:
         print("no profiles directory: pass --profiles-dir or set [eks_data] profiles_dir", file=sys.stderr)
         return EXIT_INVALID
+    code = 0
     for path in list_profile_files(directory):
-        profile = load_profile(path)
+        try:
+            profile = load_profile(path)
+        except SpecError as exc:
+            # One broken profile must not hide the others.
+            print(*exc.lines(), sep="\n", file=sys.stderr)
+            code = EXIT_INVALID
+            continue
         tenants = ", ".join(sorted(profile.tenants)) or "-"
-        print(f"{profile.name:<20} {profile.backend:<15} tenants: {tenants}  {profile.description or ''}".rstrip(), file=out)
-    return 0
+        print(
+            f"{profile.name:<20} {profile.backend:<15} tenants: {tenants}  {profile.description or ''}".rstrip(),
+            file=out,
+        )
+    return code
 
 
 def _profiles_dir(explicit: str | None) -> Path | None:

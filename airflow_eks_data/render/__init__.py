@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from airflow_eks_data.errors import Problem, SpecError
 from airflow_eks_data.render.emr_on_eks import explain_emr_job_run, render_emr_job_run
@@ -20,7 +20,7 @@ def target_name(name: str) -> Target:
     normal = name.strip().lower().replace("-", "_")
     if normal not in TARGETS:
         raise SpecError([Problem("target", name, f"one of {', '.join(TARGETS)}")])
-    return cast(Target, normal)
+    return normal
 
 
 def render(job: ResolvedJob, target: Target) -> dict[str, Any]:

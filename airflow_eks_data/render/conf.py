@@ -38,10 +38,16 @@ def _resources(job: ResolvedJob) -> dict[str, Sourced]:
     dyn = job.dynamic_allocation
     if dyn:
         conf["spark.dynamicAllocation.enabled"] = src(job, "dynamic_allocation.enabled", "true")
-        conf["spark.dynamicAllocation.minExecutors"] = src(job, "dynamic_allocation.min_executors", str(dyn.min_executors))
-        conf["spark.dynamicAllocation.maxExecutors"] = src(job, "dynamic_allocation.max_executors", str(dyn.max_executors))
+        conf["spark.dynamicAllocation.minExecutors"] = src(
+            job, "dynamic_allocation.min_executors", str(dyn.min_executors)
+        )
+        conf["spark.dynamicAllocation.maxExecutors"] = src(
+            job, "dynamic_allocation.max_executors", str(dyn.max_executors)
+        )
         conf["spark.dynamicAllocation.initialExecutors"] = src(
-            job, "executor.instances", str(min(max(job.executor_instances, dyn.min_executors), dyn.max_executors))
+            job,
+            "executor.instances",
+            str(min(max(job.executor_instances, dyn.min_executors), dyn.max_executors)),
         )
     else:
         conf["spark.executor.instances"] = src(job, "executor.instances", str(job.executor_instances))

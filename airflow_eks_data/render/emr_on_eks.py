@@ -57,10 +57,24 @@ def _build(job: ResolvedJob, client_token: str | None) -> tuple[dict[str, Any], 
     profile_layer = f"profile:{job.profile.name}"
     tenant_layer = f"tenant:{job.tenant_name}"
     if emr is None:
-        raise SpecError([Problem(f"tenants.{job.tenant_name}.emr", None, "required for emr_on_eks: virtual cluster and role")])
+        raise SpecError(
+            [
+                Problem(
+                    f"tenants.{job.tenant_name}.emr",
+                    None,
+                    "required for emr_on_eks: virtual cluster and role",
+                )
+            ]
+        )
     if len(job.main_application_file) > MAX_ENTRY_POINT:
         raise SpecError(
-            [Problem("main_application_file", job.main_application_file, f"emr-limit: at most {MAX_ENTRY_POINT} characters")]
+            [
+                Problem(
+                    "main_application_file",
+                    job.main_application_file,
+                    f"emr-limit: at most {MAX_ENTRY_POINT} characters",
+                )
+            ]
         )
     for index, argument in enumerate(job.arguments):
         if not argument.strip():
@@ -86,7 +100,11 @@ def _build(job: ResolvedJob, client_token: str | None) -> tuple[dict[str, Any], 
             **_monitoring(job),
         },
     }
-    tags = {**job.profile.emr.tags, "airflow-eks-data/tenant": job.tenant_name, "airflow-eks-data/job": job.job_name}
+    tags = {
+        **job.profile.emr.tags,
+        "airflow-eks-data/tenant": job.tenant_name,
+        "airflow-eks-data/job": job.job_name,
+    }
     request["tags"] = {key[:128]: value[:256] for key, value in tags.items()}
     return request, templates
 
@@ -96,11 +114,17 @@ def _pod_templates(job: ResolvedJob, conf: dict[str, Any]) -> dict[str, dict[str
     prefix = job.profile.emr.pod_template_s3_prefix
     if not prefix:
         raise SpecError(
-            [Problem("emr.pod_template_s3_prefix", None, "required for emr_on_eks: placement travels in pod templates")]
+            [
+                Problem(
+                    "emr.pod_template_s3_prefix",
+                    None,
+                    "required for emr_on_eks: placement travels in pod templates",
+                )
+            ]
         )
     templates: dict[str, dict[str, Any]] = {}
     for role in ("driver", "executor"):
-        document, _ = split(pod_template(job, role))  # type: ignore[arg-type]
+        document, _ = split(pod_template(job, role))
         pod = {"apiVersion": "v1", "kind": "Pod", **document}
         digest = hashlib.sha256(json.dumps(pod, sort_keys=True).encode()).hexdigest()[:16]
         uri = f"{prefix.rstrip('/')}/{digest}-{role}.yaml"

@@ -68,7 +68,9 @@ def _affinity(job: ResolvedJob, role: Role) -> dict[str, Any]:
     if placement.arch:
         expressions.append(_expr(ARCH_KEY, "In", placement.arch, job.origin(f"{where}.arch")))
     if placement.min_local_nvme_gb:
-        expressions.append(_expr(NVME_KEY, "Gt", str(placement.min_local_nvme_gb), job.origin(f"{where}.min_local_nvme_gb")))
+        expressions.append(
+            _expr(NVME_KEY, "Gt", str(placement.min_local_nvme_gb), job.origin(f"{where}.min_local_nvme_gb"))
+        )
     if placement.node_pool:
         expressions.append(_expr(NODEPOOL_KEY, "In", placement.node_pool, job.origin(f"{where}.node_pool")))
     for key, value in placement.node_selector.items():

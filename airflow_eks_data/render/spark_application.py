@@ -56,7 +56,9 @@ def _build(job: ResolvedJob) -> dict[str, Any]:
             "minExecutors": src(job, "dynamic_allocation.min_executors", dyn.min_executors),
             "maxExecutors": src(job, "dynamic_allocation.max_executors", dyn.max_executors),
             "initialExecutors": src(
-                job, "executor.instances", min(max(job.executor_instances, dyn.min_executors), dyn.max_executors)
+                job,
+                "executor.instances",
+                min(max(job.executor_instances, dyn.min_executors), dyn.max_executors),
             ),
         }
     spec["driver"] = _role(job, "driver")

@@ -32,7 +32,10 @@ def render_spark_submit(job: ResolvedJob, spark_submit: str = "spark-submit") ->
 def explain_spark_submit(job: ResolvedJob) -> Explained:
     """Every option of the command with the layer that set it."""
     conf, _ = _conf(job)
-    tree: dict[str, Any] = {"master": Sourced(job.profile.local_master, f"profile:{job.profile.name}"), "conf": conf}
+    tree: dict[str, Any] = {
+        "master": Sourced(job.profile.local_master, f"profile:{job.profile.name}"),
+        "conf": conf,
+    }
     return split(tree, explain=True)[1]
 
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from airflow_eks_data.errors import Problem, format_path
 from airflow_eks_data.spec.names import is_templated
-from airflow_eks_data.spec.quantities import memory_kib
 from airflow_eks_data.spec.profile import PlatformProfile, Tenant
+from airflow_eks_data.spec.quantities import memory_kib
 
 # Keys only the platform sets: identity, placement and images go through typed, checked fields instead.
 PLATFORM_KEYS = (
@@ -98,7 +98,10 @@ def cap_problems(merged: Mapping[str, Any], dynamic_max: int | None, tenant: Ten
     driver = merged.get("driver", {})
     cap = tenant.max_executors
     if cap is not None:
-        for path, value in (("executor.instances", executor.get("instances")), ("dynamic_allocation.max_executors", dynamic_max)):
+        for path, value in (
+            ("executor.instances", executor.get("instances")),
+            ("dynamic_allocation.max_executors", dynamic_max),
+        ):
             if value is not None and value > cap:
                 problems.append(Problem(path, value, f"max-executors: tenant allows at most {cap}"))
     for path, value, limit in (

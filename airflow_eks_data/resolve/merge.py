@@ -12,7 +12,7 @@ from typing import Any
 from airflow_eks_data.errors import format_path
 from airflow_eks_data.spec.settings import JobSettings
 
-SETTING_FIELDS = frozenset(JobSettings.model_fields)
+SETTING_FIELDS = set(JobSettings.model_fields)
 
 Origins = dict[str, str]
 
@@ -31,7 +31,9 @@ def layer_dict(settings: JobSettings) -> dict[str, Any]:
     return settings.model_dump(include=SETTING_FIELDS, exclude_none=True)
 
 
-def _merge_into(target: dict[str, Any], data: dict[str, Any], prefix: tuple[str, ...], layer: str, origins: Origins) -> None:
+def _merge_into(
+    target: dict[str, Any], data: dict[str, Any], prefix: tuple[str, ...], layer: str, origins: Origins
+) -> None:
     for key, value in data.items():
         path = (*prefix, key)
         if isinstance(value, dict):

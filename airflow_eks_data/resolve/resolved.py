@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_eks_data.spec.job import Deps
-from airflow_eks_data.spec.profile import EphemeralStorage, EbsStorage, NvmeStorage, PlatformProfile, Tenant
+from airflow_eks_data.spec.profile import EbsStorage, EphemeralStorage, NvmeStorage, PlatformProfile, Tenant
 from airflow_eks_data.spec.settings import Escalation
 
 BUILTIN = "built-in"

@@ -7,7 +7,13 @@ from typing import Any
 from airflow_eks_data.errors import MISSING, Problem, SpecError
 from airflow_eks_data.resolve import guardrails
 from airflow_eks_data.resolve.merge import layer_dict, merge_settings, merge_tolerations
-from airflow_eks_data.resolve.resolved import BUILTIN, DynamicAllocation, ResolvedJob, Resources, RolePlacement
+from airflow_eks_data.resolve.resolved import (
+    BUILTIN,
+    DynamicAllocation,
+    ResolvedJob,
+    Resources,
+    RolePlacement,
+)
 from airflow_eks_data.spec.job import SparkJob
 from airflow_eks_data.spec.names import MAX_APP_NAME, shorten
 from airflow_eks_data.spec.profile import PlatformProfile, Tenant
@@ -161,7 +167,9 @@ def _local_storage(job: SparkJob, profile: PlatformProfile, origins: dict[str, s
         kind = "nvme" if config.nvme else "none"
         origins["local_storage"] = f"profile:{profile.name}" if config.nvme else BUILTIN
     if kind != "none" and getattr(config, kind) is None:
-        return kind, [Problem("local_storage", kind, f"unavailable: profile {profile.name!r} has no local_storage.{kind}")]
+        return kind, [
+            Problem("local_storage", kind, f"unavailable: profile {profile.name!r} has no local_storage.{kind}")
+        ]
     return kind, []
 
 
@@ -174,7 +182,7 @@ def _placement(
     if "same_zone" in profile.placement.model_fields_set:
         origins["placement.same_zone"] = layer
     for role, spec in roles.items():
-        for key, value in spec.model_dump(exclude_none=True, exclude_defaults=True).items():
+        for key in spec.model_dump(exclude_none=True, exclude_defaults=True):
             origins[f"placement.{role}.{key}"] = layer
     executor_capacity = merged.get("capacity", roles["executor"].capacity)
     if "capacity" in merged:

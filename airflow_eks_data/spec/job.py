@@ -25,9 +25,7 @@ class Deps(StrictModel):
 class SparkJob(JobSettings):
     """A Spark job as its engineer declares it. Load it with `SparkJob.from_yaml(path)` or from a dict."""
 
-    name: str = Field(
-        description="Job name: a DNS label of at most 63 characters; application names derive from it."
-    )
+    name: str = Field(description="Job name: a DNS label of at most 63 characters; application names derive from it.")
     tenant: str | None = Field(None, description="Tenant of the profile this job runs as.")
     type: SparkType | None = Field(
         None, description="Scala, Java, Python or R; inferred from the main file's suffix when omitted."

@@ -116,7 +116,13 @@ def find_profile_file(name: str, directory: Path | None) -> Path:
     """The file of the profile called `name`, or a `SpecError` listing the profiles there are."""
     if directory is None:
         raise SpecError(
-            [Problem("profile", name, f"no profiles directory: set [eks_data] profiles_dir ({PROFILES_DIR_ENV})")]
+            [
+                Problem(
+                    "profile",
+                    name,
+                    f"no profiles directory: set [eks_data] profiles_dir ({PROFILES_DIR_ENV})",
+                )
+            ]
         )
     for suffix in (".yaml", ".yml"):
         candidate = directory / f"{name}{suffix}"

@@ -42,14 +42,22 @@ class Placement(StrictModel):
     )
 
 
+Role = Literal["driver", "executor"]
+
+
+def _executor_only() -> list[Role]:
+    return ["executor"]
+
+
 class NvmeStorage(StrictModel):
     host_path: str = Field(description="Instance-store mount on the node (Karpenter RAID0), e.g. `/mnt/k8s-disks/0`.")
     mount_path: str = Field("/data1", description="Where the pods see it; used as `spark.local.dir`.")
     host_path_type: Literal["Directory", "DirectoryOrCreate"] = Field(
         "Directory", description="hostPath type; `Directory` fails fast on a node without the mount."
     )
-    roles: list[Literal["driver", "executor"]] = Field(
-        default_factory=lambda: ["executor"], description="Which pods mount it; give the driver NVMe placement too."
+    roles: list[Role] = Field(
+        default_factory=_executor_only,
+        description="Which pods mount it; give the driver NVMe placement too.",
     )
 
 
@@ -116,7 +124,8 @@ class EmrMonitoring(StrictModel):
 class EmrSettings(StrictModel):
     release_label: str = Field("emr-7.5.0-latest", description="EMR release, e.g. `emr-7.5.0-latest`.")
     pod_template_s3_prefix: str | None = Field(
-        None, description="S3 prefix where driver and executor pod templates are uploaded (content-hashed keys)."
+        None,
+        description="S3 prefix where driver and executor pod templates are uploaded (content-hashed keys).",
     )
     monitoring: EmrMonitoring = Field(default_factory=EmrMonitoring, description="Log and UI configuration.")
     tags: StringMap = Field(default_factory=dict, description="Tags on every job run.")
@@ -133,10 +142,12 @@ class LineageSettings(StrictModel):
 
 class UiSettings(StrictModel):
     spark_ui_url: str | None = Field(
-        None, description="Template of the live Spark UI, e.g. `https://spark.example.com/{namespace}/{name}`."
+        None,
+        description="Template of the live Spark UI, e.g. `https://spark.example.com/{namespace}/{name}`.",
     )
     history_server_url: str | None = Field(
-        None, description="Template of the Spark History Server page, e.g. `https://shs.example.com/history/{app_id}`."
+        None,
+        description="Template of the Spark History Server page, e.g. `https://shs.example.com/history/{app_id}`.",
     )
 
 

@@ -68,7 +68,10 @@ class JobSettings(StrictModel):
         None, description="How long pending capacity (pods not yet scheduled) is tolerated before failing."
     )
     interruption_retries: int | None = Field(
-        None, ge=0, le=20, description="Resubmissions after spot interruptions, not counted as Airflow retries."
+        None,
+        ge=0,
+        le=20,
+        description="Resubmissions after spot interruptions, not counted as Airflow retries.",
     )
     retry_on_failure: bool | None = Field(
         None, description="Let Airflow retry application failures too (by default they fail fast)."

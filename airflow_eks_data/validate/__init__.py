@@ -11,7 +11,9 @@ from airflow_eks_data.resolve.resolved import ResolvedJob
 from airflow_eks_data.validate.security import pod_security_problems
 
 
-def rendered_problems(job: ResolvedJob, target: Target, document: dict[str, Any], crd: str | Path | None = None) -> list[Problem]:
+def rendered_problems(
+    job: ResolvedJob, target: Target, document: dict[str, Any], crd: str | Path | None = None
+) -> list[Problem]:
     """Pod security always; botocore's model for EMR; the CRD schema for a SparkApplication when given."""
     allowed = [job.nvme.host_path] if job.nvme else []
     problems = pod_security_problems(document, allowed)

@@ -31,8 +31,15 @@ def _scan(node: Any, path: tuple[Any, ...], allowed: set[str], problems: list[Pr
             if key in _FORBIDDEN_TRUE and value is True:
                 problems.append(Problem(format_path(here), value, _FORBIDDEN_TRUE[key]))
             elif key == "hostPath" and isinstance(value, dict) and value.get("path") not in allowed:
-                problems.append(Problem(format_path(here), value.get("path"), "no-host-path: only the profile's local storage"))
-            elif isinstance(key, str) and ".volumes.hostPath." in key and key.endswith(".options.path") and value not in allowed:
+                problems.append(
+                    Problem(format_path(here), value.get("path"), "no-host-path: only the profile's local storage")
+                )
+            elif (
+                isinstance(key, str)
+                and ".volumes.hostPath." in key
+                and key.endswith(".options.path")
+                and value not in allowed
+            ):
                 problems.append(Problem(format_path(here), value, "no-host-path: only the profile's local storage"))
             else:
                 _scan(value, here, allowed, problems)

@@ -23,10 +23,14 @@ def _required_node_labels(role_spec: dict[str, Any]) -> dict[str, str]:
 def test_reproduces_nvme_graviton_blueprint(reference_dir: Path) -> None:
     blueprint = next(
         doc
-        for doc in yaml.safe_load_all((reference_dir / "data-on-eks/spark-operator/nvme-storage-graviton.yaml").read_text())
+        for doc in yaml.safe_load_all(
+            (reference_dir / "data-on-eks/spark-operator/nvme-storage-graviton.yaml").read_text()
+        )
         if doc
     )
-    ours = prepare(FIXTURES / "graviton_job.yaml", FIXTURES / "graviton_profile.yaml", target="spark_operator").document
+    ours = prepare(
+        FIXTURES / "graviton_job.yaml", FIXTURES / "profiles/graviton-nvme.yaml", target="spark_operator"
+    ).document
     want, got = blueprint["spec"], ours["spec"]
 
     assert ours["metadata"]["namespace"] == blueprint["metadata"]["namespace"]

@@ -20,7 +20,10 @@ def test_request_passes_botocore_validation(job: SparkJob, profile: PlatformProf
     assert emr_request_problems(run.request) == []
     assert run.request["virtualClusterId"] == "abcdef0123456789"
     assert run.request["clientToken"] == "tok-1"
-    assert run.request["jobDriver"]["sparkSubmitJobDriver"]["sparkSubmitParameters"] == "--class com.example.datalake.Compaction"
+    assert (
+        run.request["jobDriver"]["sparkSubmitJobDriver"]["sparkSubmitParameters"]
+        == "--class com.example.datalake.Compaction"
+    )
 
 
 def test_pod_templates_are_content_addressed(job: SparkJob, profile: PlatformProfile) -> None:
@@ -47,7 +50,11 @@ def test_properties_over_the_limits_move_to_submit_parameters(job: SparkJob, pro
     assert all(len(value) <= 1024 for value in properties.values())
     submit = shlex.split(run.request["jobDriver"]["sparkSubmitJobDriver"]["sparkSubmitParameters"])
     overflow = dict(item.split("=", 1) for item in submit[submit.index("--conf") :: 2][0:0] or [])
-    overflow = {submit[i + 1].split("=", 1)[0]: submit[i + 1].split("=", 1)[1] for i, part in enumerate(submit) if part == "--conf"}
+    overflow = {
+        submit[i + 1].split("=", 1)[0]: submit[i + 1].split("=", 1)[1]
+        for i, part in enumerate(submit)
+        if part == "--conf"
+    }
     assert overflow["spark.custom.long"] == "x" * 2000
     everything = {**properties, **overflow}
     assert all(everything[key] == value for key, value in conf.items())

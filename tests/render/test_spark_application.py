@@ -17,7 +17,7 @@ from tests.conftest import EXAMPLES, FIXTURES
     ("job_file", "profile_file"),
     [
         *[(path, EXAMPLES / "profiles/compaction.yaml") for path in sorted((EXAMPLES / "jobs").glob("*.yaml"))],
-        (FIXTURES / "graviton_job.yaml", FIXTURES / "graviton_profile.yaml"),
+        (FIXTURES / "graviton_job.yaml", FIXTURES / "profiles/graviton-nvme.yaml"),
     ],
     ids=lambda p: Path(p).stem,
 )
@@ -36,13 +36,23 @@ def test_placement_lives_in_pod_templates(job: SparkJob, profile: PlatformProfil
         assert expressions["karpenter.sh/capacity-type"] == ("In", [capacity])
         assert expressions["kubernetes.io/arch"] == ("In", ["arm64"])
         zone = affinity["podAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][0]
-        assert zone == {"labelSelector": {"matchLabels": {APP_LABEL: "compact-events"}}, "topologyKey": "topology.kubernetes.io/zone"}
+        assert zone == {
+            "labelSelector": {"matchLabels": {APP_LABEL: "compact-events"}},
+            "topologyKey": "topology.kubernetes.io/zone",
+        }
         assert template["metadata"]["labels"][APP_LABEL] == "compact-events"
         resources = template["spec"]["containers"][0]["resources"]
-        assert resources == {"requests": {"ephemeral-storage": "2Gi"}, "limits": {"ephemeral-storage": "10Gi"}}
-    nvme = [e for e in spec["executor"]["template"]["spec"]["affinity"]["nodeAffinity"][
-        "requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"][0]["matchExpressions"]
-        if e["key"] == "karpenter.k8s.aws/instance-local-nvme"]
+        assert resources == {
+            "requests": {"ephemeral-storage": "2Gi"},
+            "limits": {"ephemeral-storage": "10Gi"},
+        }
+    nvme = [
+        e
+        for e in spec["executor"]["template"]["spec"]["affinity"]["nodeAffinity"][
+            "requiredDuringSchedulingIgnoredDuringExecution"
+        ]["nodeSelectorTerms"][0]["matchExpressions"]
+        if e["key"] == "karpenter.k8s.aws/instance-local-nvme"
+    ]
     assert nvme == [{"key": "karpenter.k8s.aws/instance-local-nvme", "operator": "Gt", "values": ["300"]}]
     conf = spec["sparkConf"]
     assert conf["spark.kubernetes.executor.volumes.hostPath.spark-local-dir-1.options.path"] == "/mnt/k8s-disks/0"

@@ -6,12 +6,19 @@ from airflow_eks_data.resolve.merge import merge_settings, merge_tolerations
 def test_maps_merge_key_by_key_and_later_layers_win() -> None:
     merged, origins = merge_settings(
         [
-            ("profile", {"spark_conf": {"a": "1", "b": "1"}, "executor": {"cores": 4, "memory": "8g"}, "image": "p"}),
+            (
+                "profile",
+                {"spark_conf": {"a": "1", "b": "1"}, "executor": {"cores": 4, "memory": "8g"}, "image": "p"},
+            ),
             ("tenant", {"spark_conf": {"b": "2"}}),
             ("job", {"spark_conf": {"c": "3"}, "executor": {"memory": "16g"}}),
         ]
     )
-    assert merged == {"spark_conf": {"a": "1", "b": "2", "c": "3"}, "executor": {"cores": 4, "memory": "16g"}, "image": "p"}
+    assert merged == {
+        "spark_conf": {"a": "1", "b": "2", "c": "3"},
+        "executor": {"cores": 4, "memory": "16g"},
+        "image": "p",
+    }
     assert origins["spark_conf.a"] == "profile"
     assert origins["spark_conf.b"] == "tenant"
     assert origins["executor.memory"] == "job"

@@ -32,7 +32,12 @@ def test_the_issue_job_loads_as_is(tmp_path: Path) -> None:
 
 def test_yaml_scalars_become_strings() -> None:
     job = SparkJob.from_dict(
-        {"name": "a", "main_application_file": "x.py", "spark_conf": {"spark.x": True, "spark.y": 3}, "arguments": [1, "b"]}
+        {
+            "name": "a",
+            "main_application_file": "x.py",
+            "spark_conf": {"spark.x": True, "spark.y": 3},
+            "arguments": [1, "b"],
+        }
     )
     assert job.spark_conf == {"spark.x": "true", "spark.y": "3"}
     assert job.arguments == ["1", "b"]
@@ -64,6 +69,11 @@ def test_missing_file_is_a_spec_error(tmp_path: Path) -> None:
 
 def test_templated_values_are_kept() -> None:
     job = SparkJob.from_dict(
-        {"name": "a", "main_application_file": "x.py", "arguments": ["{{ ds }}"], "labels": {"run": "{{ run_id }}"}}
+        {
+            "name": "a",
+            "main_application_file": "x.py",
+            "arguments": ["{{ ds }}"],
+            "labels": {"run": "{{ run_id }}"},
+        }
     )
     assert job.arguments == ["{{ ds }}"]

@@ -1,6 +1,13 @@
 from __future__ import annotations
 
-from airflow_eks_data.spec.names import DNS_LABEL, MAX_APP_NAME, label_key_problem, label_value_problem, shorten, to_dns_label
+from airflow_eks_data.spec.names import (
+    DNS_LABEL,
+    MAX_APP_NAME,
+    label_key_problem,
+    label_value_problem,
+    shorten,
+    to_dns_label,
+)
 
 
 def test_shorten_keeps_short_names_and_hashes_long_ones_stably() -> None:

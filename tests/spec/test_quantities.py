@@ -7,7 +7,16 @@ from airflow_eks_data.spec.quantities import duration_seconds, memory_kib, spark
 
 @pytest.mark.parametrize(
     ("given", "spark"),
-    [("4g", "4g"), ("4G", "4g"), ("4096m", "4g"), ("4Gi", "4g"), ("512Mi", "512m"), ("1536m", "1536m"), ("2t", "2t"), ("3k", "3k")],
+    [
+        ("4g", "4g"),
+        ("4G", "4g"),
+        ("4096m", "4g"),
+        ("4Gi", "4g"),
+        ("512Mi", "512m"),
+        ("1536m", "1536m"),
+        ("2t", "2t"),
+        ("3k", "3k"),
+    ],
 )
 def test_memory_is_normalised_to_spark_spelling(given: str, spark: str) -> None:
     assert spark_memory(given) == spark
@@ -23,7 +32,9 @@ def test_memory_compares_across_units() -> None:
     assert memory_kib("64g") == memory_kib("65536m") == memory_kib("64Gi")
 
 
-@pytest.mark.parametrize(("given", "seconds"), [(90, 90), ("90", 90), ("90s", 90), ("15m", 900), ("2h", 7200), ("1h30m", 5400)])
+@pytest.mark.parametrize(
+    ("given", "seconds"), [(90, 90), ("90", 90), ("90s", 90), ("15m", 900), ("2h", 7200), ("1h30m", 5400)]
+)
 def test_durations(given: int | str, seconds: int) -> None:
     assert duration_seconds(given) == seconds
 

@@ -6,8 +6,13 @@ from airflow_eks_data.validate.security import pod_security_problems
 def test_forbidden_pod_settings_are_found_anywhere() -> None:
     document = {
         "spec": {
-            "driver": {"template": {"spec": {"hostNetwork": True, "containers": [{"securityContext": {"privileged": True}}]}}},
-            "volumes": [{"name": "root", "hostPath": {"path": "/"}}, {"name": "ok", "hostPath": {"path": "/mnt/nvme"}}],
+            "driver": {
+                "template": {"spec": {"hostNetwork": True, "containers": [{"securityContext": {"privileged": True}}]}}
+            },
+            "volumes": [
+                {"name": "root", "hostPath": {"path": "/"}},
+                {"name": "ok", "hostPath": {"path": "/mnt/nvme"}},
+            ],
             "sparkConf": {"spark.kubernetes.executor.volumes.hostPath.x.options.path": "/var/run"},
         }
     }
