@@ -23,7 +23,7 @@ $(STAMP): requirements/constraints.txt setup.cfg pyproject.toml
 	touch $@
 
 demo: venv
-	$(BIN)/python -m dags_examples.demo
+	cd $(CURDIR) && $(BIN)/python scripts/demo.py
 
 test: venv lint typecheck docs pytest
 

@@ -11,7 +11,7 @@ sys.path.insert(0, str(HERE.parent))
 
 project = "airflow-eks-data"
 author = "airflow-eks-data contributors"
-copyright = "2026, airflow-eks-data contributors"  # noqa: A001
+copyright = "2026, airflow-eks-data contributors"
 extensions = ["myst_parser", "eksdata_docs"]
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
 exclude_patterns = ["_build"]

@@ -1,0 +1,132 @@
+"""The CLI as users run it: in-process through `main()`, and once through the installed console script."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from airflow_eks_data.cli import main
+from tests.conftest import EXAMPLES, FIXTURES, JOB_PATH, PROFILE_PATH
+
+PROFILE = str(PROFILE_PATH)
+
+
+@pytest.fixture(autouse=True)
+def _no_airflow_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW_EKS_DATA_NO_AIRFLOW_CONFIG", "1")
+    monkeypatch.delenv("AIRFLOW__EKS_DATA__PROFILES_DIR", raising=False)
+
+
+def run(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(list(argv), out=out)
+    return code, out.getvalue()
+
+
+@pytest.mark.parametrize("target", ["spark-operator", "emr-on-eks", "local"])
+def test_render_each_target(target: str) -> None:
+    code, out = run("render", str(JOB_PATH), "--profile", PROFILE, "--target", target)
+    assert code == 0
+    document = yaml.safe_load(out)
+    key = {"spark-operator": "spec", "emr-on-eks": "request", "local": "argv"}[target]
+    assert key in document
+
+
+def test_render_json_and_profile_by_name() -> None:
+    code, out = run(
+        "render",
+        str(JOB_PATH),
+        "-p",
+        "compaction",
+        "--profiles-dir",
+        str(EXAMPLES / "profiles"),
+        "-o",
+        "json",
+    )
+    assert code == 0
+    assert json.loads(out)["kind"] == "SparkApplication"
+
+
+def test_jinja_placeholders_are_left_as_they_are() -> None:
+    code, out = run("render", str(EXAMPLES / "jobs/compact_table.yaml"), "-p", PROFILE)
+    assert code == 0
+    assert "{{ params.table }}" in yaml.safe_load(out)["spec"]["arguments"]
+
+
+def test_validate_ok_and_with_crd(crd_path: Path) -> None:
+    code, out = run("validate", str(JOB_PATH), "-p", PROFILE, "--crd", str(crd_path))
+    assert code == 0
+    assert "valid for spark_operator" in out
+
+
+def test_validate_prints_one_line_per_problem(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(JOB_PATH.read_text().replace("memory: 8g", "memory: 8gb").replace("instances: 10", "instances: 900"))
+    code, out = run("validate", str(bad), "-p", PROFILE)
+    assert code == 1
+    assert out.splitlines() == [f"{bad}: executor.memory: '8gb': " + out.splitlines()[0].split("'8gb': ", 1)[1]]
+    bad.write_text(
+        JOB_PATH.read_text().replace("instances: 10", "instances: 900").replace("cc-42}", "cc-42, x: {{y}}}")
+    )
+    code, out = run("validate", str(bad), "-p", PROFILE)
+    assert code == 1 and len(out.splitlines()) >= 1
+
+
+def test_validate_reports_all_guardrails(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(JOB_PATH.read_text().replace("instances: 10", "instances: 900") + "image: docker.io/x:1\n")
+    code, out = run("validate", str(bad), "-p", PROFILE)
+    assert code == 1
+    lines = out.splitlines()
+    assert len(lines) == 2
+    assert any("executor.instances: 900: max-executors" in line for line in lines)
+    assert any("image: 'docker.io/x:1': allowed-image" in line for line in lines)
+
+
+def test_explain_names_the_layers() -> None:
+    code, out = run("explain", str(JOB_PATH), "-p", PROFILE)
+    assert code == 0
+    rows = {line.split()[0]: line.rsplit("<- ", 1)[1] for line in out.splitlines()}
+    assert rows["spec.executor.memory"] == "job:compact-events"
+    assert rows["spec.sparkConf[spark.decommission.enabled]"] == "profile:compaction"
+    assert rows["spec.driver.serviceAccount"] == "tenant:datalake"
+
+
+def test_tenant_option_supplies_a_missing_tenant(tmp_path: Path) -> None:
+    job = tmp_path / "job.yaml"
+    job.write_text(JOB_PATH.read_text().replace("tenant: datalake\n", ""))
+    assert run("render", str(job), "-p", PROFILE)[0] == 1
+    assert run("render", str(job), "-p", PROFILE, "--tenant", "datalake")[0] == 0
+
+
+def test_profiles_list_and_show() -> None:
+    directory = str(FIXTURES / "profiles")
+    code, out = run("profiles", "list", "--profiles-dir", directory)
+    assert code == 0 and "graviton-nvme" in out
+    code, out = run("profiles", "show", "graviton-nvme", "--profiles-dir", directory)
+    assert code == 0 and yaml.safe_load(out)["name"] == "graviton-nvme"
+
+
+def test_console_script_runs_without_importing_airflow(tmp_path: Path) -> None:
+    script = Path(sys.executable).parent / "airflow-eks-data"
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        "import runpy, sys\n"
+        f"sys.argv = ['airflow-eks-data', 'validate', {str(JOB_PATH)!r}, '-p', {PROFILE!r}]\n"
+        "try:\n"
+        f"    runpy.run_path({str(script)!r}, run_name='__main__')\n"
+        "except SystemExit as exit:\n"
+        "    assert exit.code == 0, exit.code\n"
+        "assert 'airflow.configuration' not in sys.modules and 'kubernetes' not in sys.modules\n"
+    )
+    env = {**os.environ, "AIRFLOW_EKS_DATA_NO_AIRFLOW_CONFIG": "1"}
+    result = subprocess.run([sys.executable, str(probe)], capture_output=True, text=True, env=env, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "valid for spark_operator" in result.stdout
