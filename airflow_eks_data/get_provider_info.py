@@ -23,6 +23,27 @@ def get_provider_info() -> dict[str, Any]:
                 "tags": ["service"],
             }
         ],
+        "hooks": [
+            {"integration-name": "Spark on Amazon EKS", "python-modules": ["airflow_eks_data.hooks.spark_operator"]},
+        ],
+        "operators": [
+            {"integration-name": "Spark on Amazon EKS", "python-modules": ["airflow_eks_data.operators.spark_on_eks"]},
+        ],
+        "sensors": [
+            {
+                "integration-name": "Spark on Amazon EKS",
+                "python-modules": ["airflow_eks_data.sensors.spark_application"],
+            },
+        ],
+        "triggers": [
+            {
+                "integration-name": "Spark on Amazon EKS",
+                "python-modules": [
+                    "airflow_eks_data.triggers.spark_application",
+                    "airflow_eks_data.triggers.resubmit",
+                ],
+            },
+        ],
         "config": {
             "eks_data": {
                 "description": "Settings of the airflow-eks-data provider.",

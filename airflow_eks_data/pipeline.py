@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from airflow_eks_data.errors import SpecError
+from airflow_eks_data.outcomes.policy import Escalation
 from airflow_eks_data.render import Target, render, target_name
 from airflow_eks_data.resolve import ResolvedJob, resolve
 from airflow_eks_data.spec.job import SparkJob
@@ -52,13 +53,13 @@ def prepare(
     crd: str | Path | None = None,
     profiles_directory: str | Path | None = None,
     app_name: str | None = None,
-    interruptions: int = 0,
+    escalation: Escalation | None = None,
 ) -> Prepared:
     """Load, resolve, render and validate; raises `SpecError` with every problem found."""
     spark_job = load_job(job)
     platform = load_profile(profile, profiles_directory)
     chosen = target_name(target or platform.backend)
-    resolved = resolve(spark_job, platform, tenant=tenant, app_name=app_name, interruptions=interruptions)
+    resolved = resolve(spark_job, platform, tenant=tenant, app_name=app_name, escalation=escalation)
     document = render(resolved, chosen)
     problems = rendered_problems(resolved, chosen, document, crd)
     if problems:

@@ -9,6 +9,8 @@ import pytest
 
 from airflow_eks_data.spec import PlatformProfile, SparkJob
 
+pytest_plugins = ["tests.kubeapi.fixtures"]
+
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "dags_examples"
 PROFILE_PATH = EXAMPLES / "profiles" / "compaction.yaml"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
@@ -42,19 +43,27 @@ def test_provider_info_matches_airflows_schema() -> None:
 
 
 def test_provider_info_lists_every_airflow_module() -> None:
-    """Hooks, operators, sensors, triggers and links that exist in the tree are all registered, and only those."""
+    """Every module defining a hook, operator, sensor, trigger or link is registered, and only those."""
+    from airflow.sdk import BaseHook, BaseOperator, BaseOperatorLink
+    from airflow.triggers.base import BaseTrigger
+
     info = get_provider_info()
-    listed = set()
-    for key in ("hooks", "operators", "sensors", "triggers"):
-        for entry in info.get(key, []):
-            listed.update(entry["python-modules"])
-    listed.update(link.rsplit(".", 1)[0] for link in info.get("extra-links", []))
-    present = {
-        f"airflow_eks_data.{kind}.{path.stem}"
-        for kind in ("hooks", "operators", "sensors", "triggers", "links")
-        for path in (PACKAGE / kind).glob("*.py")
-        if path.stem != "__init__"
+    listed = {
+        module
+        for key in ("hooks", "operators", "sensors", "triggers")
+        for e in info.get(key, [])
+        for module in e["python-modules"]
     }
+    listed.update(link.rsplit(".", 1)[0] for link in info.get("extra-links", []))
+    bases = (BaseHook, BaseOperator, BaseTrigger, BaseOperatorLink)
+    present = set()
+    for path in PACKAGE.rglob("*.py"):
+        module = importlib.import_module(".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts))
+        if any(
+            isinstance(obj, type) and issubclass(obj, bases) and obj.__module__ == module.__name__
+            for obj in vars(module).values()
+        ):
+            present.add(module.__name__)
     assert listed == present
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_eks_data.outcomes.policy import RetrySettings
 from airflow_eks_data.spec.job import Deps
 from airflow_eks_data.spec.profile import EbsStorage, EphemeralStorage, NvmeStorage, PlatformProfile, Tenant
 from airflow_eks_data.spec.settings import Escalation
@@ -77,6 +78,19 @@ class ResolvedJob:
     profile: PlatformProfile
     tenant: Tenant
     origins: dict[str, str] = field(repr=False)
+
+    def retry_settings(self, **overrides: Any) -> RetrySettings:
+        """The retry policy's settings from the merged job fields (operator arguments may override)."""
+        escalation = self.escalation or Escalation()
+        settings: dict[str, Any] = {
+            "interruption_retries": self.interruption_retries,
+            "retry_on_failure": self.retry_on_failure,
+            "executors_on_demand_after": escalation.executors_on_demand_after,
+        }
+        if escalation.driver_on_demand is not None:
+            settings["driver_on_demand"] = escalation.driver_on_demand
+        settings.update({key: value for key, value in overrides.items() if value is not None})
+        return RetrySettings(**settings)
 
     def origin(self, path: str) -> str:
         """Layer that set `path` (a setting path such as `executor.memory` or `spark_conf[spark.x]`)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_eks_data.errors import MISSING, Problem, SpecError
+from airflow_eks_data.outcomes.policy import Escalation as Escalate
 from airflow_eks_data.resolve import guardrails
 from airflow_eks_data.resolve.merge import layer_dict, merge_settings, merge_tolerations
 from airflow_eks_data.resolve.resolved import (
@@ -37,12 +38,12 @@ def resolve(
     *,
     tenant: str | None = None,
     app_name: str | None = None,
-    interruptions: int = 0,
+    escalation: Escalate | None = None,
 ) -> ResolvedJob:
     """Merge and check a job against its profile. Raises `SpecError` listing every rule broken.
 
     `app_name` is the Kubernetes name to use (the operator passes one unique per task attempt);
-    `interruptions` so far selects escalated placement for later attempts.
+    `escalation` is what the retry policy decided for this attempt after earlier interruptions.
     """
     tenant_name, tenant_spec = _tenant(job, profile, tenant)
     merged, origins = merge_settings(
@@ -62,7 +63,7 @@ def resolve(
     problems += storage_problems
     if problems:
         raise SpecError(problems)
-    driver_place, executor_place = _placement(profile, merged, origins, interruptions)
+    driver_place, executor_place = _placement(profile, merged, origins, escalation or Escalate())
     driver, executor = merged["driver"], merged["executor"]
     local = profile.local_storage
     return ResolvedJob(
@@ -174,7 +175,7 @@ def _local_storage(job: SparkJob, profile: PlatformProfile, origins: dict[str, s
 
 
 def _placement(
-    profile: PlatformProfile, merged: dict[str, Any], origins: dict[str, str], interruptions: int
+    profile: PlatformProfile, merged: dict[str, Any], origins: dict[str, str], escalation: Escalate
 ) -> tuple[RolePlacement, RolePlacement]:
     """Per-role placement: the profile's, with the merged capacity/arch, escalated after interruptions."""
     layer = f"profile:{profile.name}"
@@ -191,13 +192,10 @@ def _placement(
     if arch:
         origins["placement.driver.arch"] = origins["placement.executor.arch"] = origins["arch"]
     driver_capacity = roles["driver"].capacity
-    escalation = merged.get("escalation", {})
-    if interruptions:
-        after = escalation.get("executors_on_demand_after")
-        if after is not None and interruptions >= after:
-            executor_capacity, origins["placement.executor.capacity"] = "on-demand", ESCALATION
-        if escalation.get("driver_on_demand"):
-            driver_capacity, origins["placement.driver.capacity"] = "on-demand", ESCALATION
+    if escalation.executors_on_demand:
+        executor_capacity, origins["placement.executor.capacity"] = "on-demand", ESCALATION
+    if escalation.driver_on_demand and driver_capacity != "on-demand":
+        driver_capacity, origins["placement.driver.capacity"] = "on-demand", ESCALATION
     return (
         _role(roles["driver"], driver_capacity, arch),
         _role(roles["executor"], executor_capacity, arch),

@@ -30,6 +30,20 @@ def load_model(model: type[M], data: Any, source: str | None = None) -> M:
 
 def load_model_file(model: type[M], path: str | Path) -> M:
     """Read one YAML file and validate it as `model`."""
+    return load_model(model, read_yaml(path), str(path))
+
+
+def read_yaml_mapping(path: str | Path) -> dict[str, Any]:
+    """A YAML file's top-level mapping, or a `SpecError` naming the file."""
+    data = read_yaml(path)
+    if not isinstance(data, dict):
+        kind = "empty document" if data is None else type(data).__name__
+        raise SpecError([Problem("", kind, "a YAML mapping of fields")], str(path))
+    return data
+
+
+def read_yaml(path: str | Path) -> Any:
+    """Parse one YAML file; unreadable files and YAML errors become a `SpecError` naming the file."""
     source = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -41,7 +55,7 @@ def load_model_file(model: type[M], path: str | Path) -> M:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "document"
         raise SpecError([Problem(where, "<yaml>", f"not valid YAML: {getattr(exc, 'problem', exc)}")], source) from None
-    return load_model(model, data, source)
+    return data
 
 
 def _problem(model: type[BaseModel], err: Any) -> Problem:

@@ -54,3 +54,14 @@ def label_value_problem(value: str) -> str | None:
     if len(value) > 63 or not _LABEL_NAME.match(value):
         return "label value must be at most 63 characters of letters, digits, '-', '_' or '.'"
     return None
+
+
+def task_key(dag_id: str, task_id: str, run_id: str, map_index: int) -> str:
+    """A label-safe digest of one task instance, whatever characters its ids contain."""
+    return hashlib.sha256(f"{dag_id}\x00{task_id}\x00{run_id}\x00{map_index}".encode()).hexdigest()[:20]
+
+
+def attempt_name(job_name: str, key: str, try_number: int, attempt: int) -> str:
+    """The application name of one attempt: the same inputs always give the same name, so a worker
+    that dies after submitting finds its application instead of creating a second one."""
+    return to_dns_label(f"{job_name[:24]}-{key[:10]}-{try_number}-{attempt}")

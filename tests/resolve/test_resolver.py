@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from airflow_eks_data.errors import SpecError
+from airflow_eks_data.outcomes.policy import escalation_for
 from airflow_eks_data.resolve import resolve
 from airflow_eks_data.spec import PlatformProfile, SparkJob
 
@@ -28,10 +29,17 @@ def test_job_capacity_and_arch_override_the_profile(job: SparkJob, profile: Plat
 
 
 def test_escalation_moves_later_attempts_to_on_demand(job: SparkJob, profile: PlatformProfile) -> None:
-    assert resolve(job, profile, interruptions=1).executor_placement.capacity == "spot"
-    escalated = resolve(job, profile, interruptions=2)
+    settings = resolve(job, profile).retry_settings()
+    assert settings.executors_on_demand_after == 2 and settings.interruption_retries == 3
+    assert resolve(job, profile, escalation=escalation_for(1, settings)).executor_placement.capacity == "spot"
+    escalated = resolve(job, profile, escalation=escalation_for(2, settings))
     assert escalated.executor_placement.capacity == "on-demand"
     assert escalated.origin("placement.executor.capacity") == "escalation"
+
+
+def test_operator_arguments_override_retry_settings(job: SparkJob, profile: PlatformProfile) -> None:
+    settings = resolve(job, profile).retry_settings(interruption_retries=0, retry_on_failure=None)
+    assert settings.interruption_retries == 0 and settings.retry_on_failure is False
 
 
 def test_dynamic_allocation_is_bounded_by_the_tenant_cap(job: SparkJob, profile: PlatformProfile) -> None:

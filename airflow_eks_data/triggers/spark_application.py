@@ -1,0 +1,212 @@
+"""Wait for a SparkApplication to end, deferrably, on the namespace's shared watch.
+
+The event it fires carries everything the operator needs to classify the run (status snapshots,
+the driver pod, events, the node), plus the operator's own attempt state, echoed back: the event,
+not the deferral kwargs, is the one channel that survives both a triggerer restart and `dags test`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_eks_data.hooks.spark_operator import AsyncSparkOperatorHook, driver_pod_name
+from airflow_eks_data.outcomes import (
+    Cancelled,
+    Classification,
+    SparkOperatorEvidence,
+    TimedOut,
+    check_pending,
+    classify,
+    evidence_from_dict,
+)
+from airflow_eks_data.triggers.application_watch import REGISTRY, ApplicationWatch, Update
+
+TERMINAL = frozenset({"COMPLETED", "FAILED"})
+# States in which the driver pod and its node are read, while they still exist.
+LOOK_AT_DRIVER = frozenset({"RUNNING", "UNKNOWN", "FAILING"})
+NOT_STARTED = frozenset({"", "SUBMITTED", "PENDING_RERUN", "SUBMISSION_FAILED"})
+
+
+def app_state(application: dict[str, Any]) -> str:
+    return str(((application.get("status") or {}).get("applicationState") or {}).get("state") or "")
+
+
+class SparkApplicationTrigger(BaseTrigger):
+    """Fires once the application is COMPLETED or FAILED, deleted, stuck pending, or past its deadline.
+
+    :param name: SparkApplication name.
+    :param namespace: its namespace.
+    :param kubernetes_conn_id: Airflow `kubernetes` connection.
+    :param started_at: epoch seconds the attempt was submitted (start of the startup timeout).
+    :param deadline: epoch seconds after which the wait ends as timed out.
+    :param startup_timeout: seconds the driver may stay unscheduled while capacity is provisioned.
+    :param poll_interval: seconds between checks that do not come from the watch (startup, fallback).
+    :param delete_on_kill: delete the application when a user kills the task (not for sensors).
+    :param state: opaque operator state, returned unchanged in the event.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        namespace: str,
+        kubernetes_conn_id: str = "kubernetes_default",
+        *,
+        started_at: float | None = None,
+        deadline: float | None = None,
+        startup_timeout: float | None = None,
+        poll_interval: float = 30.0,
+        delete_on_kill: bool = True,
+        state: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self.name = name
+        self.namespace = namespace
+        self.kubernetes_conn_id = kubernetes_conn_id
+        self.started_at = started_at if started_at is not None else time.time()
+        self.deadline = deadline
+        self.startup_timeout = startup_timeout
+        self.poll_interval = poll_interval
+        self.delete_on_kill = delete_on_kill
+        self.state = state or {}
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "name": self.name,
+                "namespace": self.namespace,
+                "kubernetes_conn_id": self.kubernetes_conn_id,
+                "started_at": self.started_at,
+                "deadline": self.deadline,
+                "startup_timeout": self.startup_timeout,
+                "poll_interval": self.poll_interval,
+                "delete_on_kill": self.delete_on_kill,
+                "state": self.state,
+            },
+        )
+
+    def _hook(self) -> AsyncSparkOperatorHook:
+        return AsyncSparkOperatorHook(conn_id=self.kubernetes_conn_id)
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        payload = await self.wait()
+        yield TriggerEvent({**payload, "name": self.name, "namespace": self.namespace, "state": self.state})
+
+    async def wait(self) -> dict[str, Any]:
+        """Wait until the run ends; return `{"evidence": ...}` or `{"classification": ...}`."""
+        hook = self._hook()
+        snapshots: list[dict[str, Any]] = []
+        seen: dict[str, dict[str, Any] | None] = {"pod": None, "node": None}
+        key = (self.kubernetes_conn_id, self.namespace)
+        async with REGISTRY.subscribe(key, self.namespace, self.name, self._hook) as (watch, updates):
+            latest = await self._first_look(watch, updates, hook)
+            while True:
+                if latest is None:
+                    last = app_state(snapshots[-1]) if snapshots else None
+                    return {
+                        "evidence": Cancelled(
+                            by="external", last_state=last, detail="SparkApplication deleted"
+                        ).to_dict()
+                    }
+                changed = _record(snapshots, latest)
+                state = app_state(latest)
+                if changed and state in LOOK_AT_DRIVER:
+                    pod, node = await hook.driver_pod_and_node(latest)
+                    seen["pod"], seen["node"] = pod or seen["pod"], node or seen["node"]
+                if state in TERMINAL:
+                    evidence = await hook.driver_evidence(latest, seen["pod"], seen["node"])
+                    return {"evidence": SparkOperatorEvidence(snapshots=tuple(snapshots), **evidence).to_dict()}
+                now = time.time()
+                if self.deadline is not None and now >= self.deadline:
+                    return {
+                        "evidence": TimedOut(
+                            stage="run", timeout_seconds=self.deadline - self.started_at, last_state=state
+                        ).to_dict()
+                    }
+                stuck = await self._startup_verdict(hook, latest, state, now)
+                if stuck is not None:
+                    return stuck
+                latest = await self._next(watch, updates, hook, latest, now)
+
+    async def _first_look(
+        self, watch: ApplicationWatch, updates: asyncio.Queue[Update], hook: AsyncSparkOperatorHook
+    ) -> Update:
+        """The application now: from the watch's cache once it has synced, else one GET."""
+        try:
+            return await asyncio.wait_for(updates.get(), timeout=min(self.poll_interval, 5.0))
+        except TimeoutError:
+            return await hook.get_application(self.name, self.namespace)
+
+    async def _next(
+        self,
+        watch: ApplicationWatch,
+        updates: asyncio.Queue[Update],
+        hook: AsyncSparkOperatorHook,
+        latest: dict[str, Any],
+        now: float,
+    ) -> Update:
+        """The next update from the watch; a GET of our own only while the watch is unhealthy."""
+        wake = self.poll_interval
+        if self.deadline is not None:
+            wake = min(wake, max(self.deadline - now, 0.0))
+        try:
+            return await asyncio.wait_for(updates.get(), timeout=wake)
+        except TimeoutError:
+            if watch.healthy:
+                return latest
+            return await hook.get_application(self.name, self.namespace)
+
+    async def _startup_verdict(
+        self, hook: AsyncSparkOperatorHook, application: dict[str, Any], state: str, now: float
+    ) -> dict[str, Any] | None:
+        """Past the startup timeout and still not running: look at the driver pod and its events."""
+        if self.startup_timeout is None or state not in NOT_STARTED:
+            return None
+        waited = now - self.started_at
+        if waited < self.startup_timeout:
+            return None
+        evidence = await hook.driver_evidence(application)
+        verdict = check_pending(evidence["driver_pod"], evidence["events"], waited, self.startup_timeout)
+        if verdict.keep_waiting or verdict.classification is None:
+            self.log.info("%s/%s not running after %.0fs: %s", self.namespace, self.name, waited, verdict.reason)
+            return None
+        return {"classification": verdict.classification.to_dict()}
+
+    async def on_kill(self) -> None:
+        """A user killed the task (Airflow 3.3+): delete what this task submitted, so nothing is orphaned."""
+        if self.delete_on_kill:
+            self.log.info("Deleting SparkApplication %s/%s", self.namespace, self.name)
+            await self._hook().delete_application(self.name, self.namespace)
+
+
+def event_classification(event: dict[str, Any]) -> tuple[Classification, str | None]:
+    """The classification of a finished wait, and the application's last state (None if unknown)."""
+    if "classification" in event:
+        return Classification.model_validate(event["classification"]), None
+    evidence = evidence_from_dict(event["evidence"])
+    last_state = None
+    if isinstance(evidence, SparkOperatorEvidence) and evidence.snapshots:
+        last_state = app_state({"status": evidence.snapshots[-1]})
+    elif isinstance(evidence, TimedOut | Cancelled):
+        last_state = evidence.last_state
+    return classify(evidence), last_state
+
+
+def _record(snapshots: list[dict[str, Any]], application: dict[str, Any]) -> bool:
+    """Keep a status snapshot whenever the state or its message changes (the operator wipes
+    `errorMessage` when it retries, so the FAILING snapshot is the only copy of the cause).
+    Returns whether the state changed."""
+    status = application.get("status") or {}
+    if not snapshots or snapshots[-1].get("applicationState") != status.get("applicationState"):
+        snapshots.append(status)
+        return True
+    snapshots[-1] = status
+    return False
+
+
+__all__ = ["SparkApplicationTrigger", "app_state", "driver_pod_name", "event_classification"]
