@@ -35,7 +35,7 @@ typecheck: venv
 	$(BIN)/mypy
 
 docs: venv
-	$(BIN)/sphinx-build -q -W --keep-going -b html docs docs/_build/html
+	AIRFLOW_HOME=$$(mktemp -d) AIRFLOW__CORE__LOAD_EXAMPLES=False $(BIN)/sphinx-build -q -W --keep-going -b html docs docs/_build/html
 
 pytest: venv
 	$(BIN)/pytest -q -p no:cacheprovider
@@ -46,7 +46,7 @@ bench: venv
 
 # Regenerate the lock after changing dependencies in setup.cfg.
 lock: venv
-	$(UV) pip compile -q --python-version 3.11 setup.cfg --extra test --extra docs -o requirements/constraints.txt
+	$(UV) pip compile -q --python-version 3.11 setup.cfg --extra test --extra docs --extra local -o requirements/constraints.txt
 
 clean:
 	rm -rf $(VENV) docs/_build .mypy_cache .ruff_cache

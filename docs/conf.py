@@ -12,7 +12,9 @@ sys.path.insert(0, str(HERE.parent))
 project = "airflow-eks-data"
 author = "airflow-eks-data contributors"
 copyright = "2026, airflow-eks-data contributors"
-extensions = ["myst_parser", "eksdata_docs"]
+extensions = ["myst_parser", "sphinx.ext.autodoc", "eksdata_docs"]
+autodoc_member_order = "bysource"
+autodoc_typehints = "description"
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
 exclude_patterns = ["_build"]
 myst_enable_extensions = ["colon_fence", "deflist"]

@@ -1,0 +1,147 @@
+"""The trigger against the test API server: the shared watch, restarts, faults, deadlines and kills."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import time
+from typing import Any
+
+import pytest
+
+from airflow_eks_data.outcomes import Outcome
+from airflow_eks_data.pipeline import prepare
+from airflow_eks_data.triggers.application_watch import REGISTRY
+from airflow_eks_data.triggers.spark_application import SparkApplicationTrigger, event_classification
+from tests.conftest import PROFILE_PATH
+from tests.kubeapi.scenarios import Hold, Succeed
+from tests.kubeapi.server import KubeApiServer
+
+NAMESPACE = "datalake"
+
+
+def submit(server: KubeApiServer, name: str) -> None:
+    job = {"name": "trig", "tenant": "datalake", "main_application_file": "s3://a/job.py"}
+    job["labels"] = {"team": "t", "cost-center": "c"}  # type: ignore[assignment]
+    server.create("SparkApplication", prepare(job, PROFILE_PATH, app_name=name).document, namespace=NAMESPACE)
+
+
+def import_string(classpath: str) -> Any:
+    """What the triggerer does with a serialized trigger's classpath."""
+    module, _, name = classpath.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def trigger(name: str, **kwargs: Any) -> SparkApplicationTrigger:
+    return SparkApplicationTrigger(name, NAMESPACE, poll_interval=0.5, **kwargs)
+
+
+async def first_event(t: SparkApplicationTrigger) -> dict[str, Any]:
+    async for event in t.run():
+        return dict(event.payload)
+    raise AssertionError("no event")
+
+
+def test_serialize_round_trip() -> None:
+    original = SparkApplicationTrigger(
+        "app",
+        "ns",
+        "conn",
+        started_at=1.0,
+        deadline=2.0,
+        startup_timeout=3.0,
+        poll_interval=4.0,
+        delete_on_kill=False,
+        state={"attempt": 2},
+    )
+    classpath, kwargs = original.serialize()
+    assert import_string(classpath)(**kwargs).serialize() == (classpath, kwargs)
+
+
+def test_completion_is_seen_through_the_watch(kube_api: KubeApiServer, kube_conn: str) -> None:
+    kube_api.script("ok-*", Succeed())
+    submit(kube_api, "ok-1")
+    event = asyncio.run(first_event(trigger("ok-1", state={"attempt": 1})))
+    classification, state = event_classification(event)
+    assert classification.outcome is Outcome.SUCCEEDED and state == "COMPLETED"
+    assert event["state"] == {"attempt": 1}
+    assert kube_api.counters.total(verb="get", resource="sparkapplications") == 0
+
+
+def test_many_waits_share_one_watch(kube_api: KubeApiServer, kube_conn: str) -> None:
+    kube_api.script("many-*", Succeed(run_for=3.0))
+    names = [f"many-{i}" for i in range(20)]
+    for name in names:
+        submit(kube_api, name)
+
+    async def all_events() -> list[dict[str, Any]]:
+        return await asyncio.gather(*(first_event(trigger(name)) for name in names))
+
+    events = asyncio.run(all_events())
+    assert {event_classification(e)[0].outcome for e in events} == {Outcome.SUCCEEDED}
+    assert kube_api.counters.total(verb="list", resource="sparkapplications") == 1
+    assert kube_api.counters.total(verb="watch", resource="sparkapplications") == 1
+
+
+def test_triggerer_restart_resumes_the_wait(kube_api: KubeApiServer, kube_conn: str) -> None:
+    kube_api.script("restart-*", Succeed(run_for=30.0))
+    submit(kube_api, "restart-1")
+    first = trigger("restart-1")
+
+    async def restart() -> dict[str, Any]:
+        task = asyncio.create_task(first_event(first))
+        await asyncio.sleep(0.5)
+        task.cancel()  # the triggerer went away: cleanup, not a kill
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert REGISTRY.get(("kubernetes_default", NAMESPACE)) is None
+        classpath, kwargs = first.serialize()
+        return await first_event(import_string(classpath)(**kwargs))
+
+    event = asyncio.run(restart())
+    assert event_classification(event)[0].outcome is Outcome.SUCCEEDED
+    assert kube_api.app_state("restart-1", namespace=NAMESPACE) == "COMPLETED"
+
+
+def test_dropped_watches_and_410_lose_nothing(kube_api: KubeApiServer, kube_conn: str) -> None:
+    kube_api.script("drop-*", Succeed(run_for=10.0))
+    kube_api.faults.slow(2.0, verbs={"watch"}, times=1)  # the first watch arrives late...
+    kube_api.faults.cut_watches(after_events=1)  # ...and every stream drops after one event
+    submit(kube_api, "drop-1")
+
+    async def wait_with_compaction() -> dict[str, Any]:
+        task = asyncio.create_task(first_event(trigger("drop-1")))
+        # Meanwhile the application finishes (0.5 s) and history is compacted: the version the
+        # watch resumes from is gone (410), and only a new list can show the COMPLETED state.
+        await asyncio.sleep(1.0)
+        kube_api.compact()
+        return await task
+
+    event = asyncio.run(wait_with_compaction())
+    assert event_classification(event)[0].outcome is Outcome.SUCCEEDED
+    assert kube_api.counters.total(verb="list", resource="sparkapplications") >= 2
+    assert kube_api.counters.total(verb="watch", resource="sparkapplications") >= 2
+
+
+def test_deadline_ends_the_wait_as_timed_out(kube_api: KubeApiServer, kube_conn: str) -> None:
+    kube_api.script("slow-*", Hold())
+    submit(kube_api, "slow-1")
+    event = asyncio.run(first_event(trigger("slow-1", deadline=time.time() + 1.0)))
+    assert event_classification(event)[0].outcome is Outcome.TIMED_OUT
+
+
+def test_pending_past_the_startup_timeout_times_out(kube_api: KubeApiServer, kube_conn: str) -> None:
+    kube_api.script("pending-*", Succeed(pending_for=10_000.0))
+    submit(kube_api, "pending-1")
+    event = asyncio.run(first_event(trigger("pending-1", startup_timeout=1.0)))
+    classification, _ = event_classification(event)
+    assert classification.outcome is Outcome.TIMED_OUT
+
+
+@pytest.mark.parametrize("delete", [True, False])
+def test_on_kill_deletes_only_what_the_task_owns(kube_api: KubeApiServer, kube_conn: str, delete: bool) -> None:
+    kube_api.script("kill-*", Hold())
+    submit(kube_api, "kill-1")
+    asyncio.run(trigger("kill-1", delete_on_kill=delete).on_kill())
+    exists = kube_api.get("SparkApplication", "kill-1", namespace=NAMESPACE) is not None
+    assert exists is not delete
