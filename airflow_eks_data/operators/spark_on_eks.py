@@ -15,34 +15,28 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from airflow_eks_data.backends.base import Attempt, Backend, Run, WaitSettings
+from airflow_eks_data.backends.spark_operator import SparkOperatorBackend
 from airflow_eks_data.errors import Problem, SpecError
-from airflow_eks_data.hooks.spark_operator import SparkOperatorHook
 from airflow_eks_data.outcomes import Action, AttemptRecord, Escalation, decide, outcome_summary
 from airflow_eks_data.pipeline import Prepared, load_profile, prepare
+from airflow_eks_data.resolve import ResolvedJob
 from airflow_eks_data.spec.job import SparkJob
 from airflow_eks_data.spec.loading import read_yaml_mapping
 from airflow_eks_data.spec.names import attempt_name, task_key
 from airflow_eks_data.spec.profile import PlatformProfile
 from airflow_eks_data.triggers.resubmit import ResubmitAfterTrigger
-from airflow_eks_data.triggers.spark_application import (
-    TERMINAL,
-    SparkApplicationTrigger,
-    app_state,
-    event_classification,
-)
+from airflow_eks_data.triggers.spark_application import TERMINAL, event_classification
 from airflow_eks_data.utils import config
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-TASK_KEY_LABEL = "airflow-eks-data/task-key"
-TRY_LABEL = "airflow-eks-data/try"
-ATTEMPT_LABEL = "airflow-eks-data/attempt"
-BACKENDS = ("spark_operator", "emr_on_eks", "local")
+SUPPORTED = ("spark_operator",)
 
 
 class SparkOnEksOperator(BaseOperator):
-    """Run a `SparkJob` on EKS through the Spark Operator (EMR on EKS and local backends: see docs).
+    """Run a `SparkJob` on EKS and return what happened (see the how-to for each backend).
 
     :param job: a `SparkJob`, a dict, or a YAML path (relative paths are tried from the DAG's folder);
         its values are templated.
@@ -89,11 +83,11 @@ class SparkOnEksOperator(BaseOperator):
         self.interruption_backoff = interruption_backoff
         self.poll_interval = poll_interval
         self.log_tail_lines = log_tail_lines
-        self._application: tuple[str, str] | None = None
+        self._run: Run | None = None
         # A wrong spec fails the DAG import here, long before anything could reach a cluster.
-        prepared = self._prepare()
-        if prepared.target not in ("spark_operator",):
-            raise SpecError([Problem("backend", prepared.target, "this release submits to spark_operator only")])
+        target = self._prepare().target
+        if target not in SUPPORTED:
+            raise SpecError([Problem("backend", target, f"this release submits to {', '.join(SUPPORTED)}")])
 
     def _job_dict(self, job: SparkJob | dict[str, Any] | str | Path) -> dict[str, Any]:
         if isinstance(job, SparkJob):
@@ -106,146 +100,102 @@ class SparkOnEksOperator(BaseOperator):
         # The raw mapping, not the model: Airflow templates it at run time, then it is validated again.
         return read_yaml_mapping(path)
 
-    def _profile(self) -> PlatformProfile:
+    def _prepare(self, name: str | None = None, escalation: Escalation | None = None) -> Prepared:
         ref = self.profile or config.default_profile()
         if ref is None:
             raise SpecError([Problem("profile", None, "required: pass profile= or set [eks_data] default_profile")])
-        return load_profile(ref, config.profiles_dir())
-
-    def _prepare(self, name: str | None = None, escalation: Escalation | None = None) -> Prepared:
-        return prepare(
-            self.job, self._profile(), target=self.backend, tenant=self.tenant, app_name=name, escalation=escalation
-        )
+        profile = load_profile(ref, config.profiles_dir())
+        return prepare(self.job, profile, target=self.backend, tenant=self.tenant, app_name=name, escalation=escalation)
 
     @cached_property
-    def hook(self) -> SparkOperatorHook:
-        return SparkOperatorHook(conn_id=self.kubernetes_conn_id)
+    def backend_impl(self) -> Backend:
+        return SparkOperatorBackend(self.kubernetes_conn_id)
 
-    # -- submit ---------------------------------------------------------------------------------
+    # -- submit -----------------------------------------------------------------------------------
 
     def execute(self, context: Context) -> Any:
         ti = context["ti"]
-        key = task_key(ti.dag_id, ti.task_id, ti.run_id, ti.map_index if ti.map_index is not None else -1)
+        map_index = ti.map_index if ti.map_index is not None else -1
         state: dict[str, Any] = {
-            "key": key,
+            "key": task_key(ti.dag_id, ti.task_id, ti.run_id, map_index),
             "try": ti.try_number,
             "attempt": 1,
             "interruptions": 0,
             "records": [],
             "started": time.time(),
         }
-        adopted = self._adoptable(key)
+        adopted = self.backend_impl.adoptable(self._prepare().job, state["key"])
         if adopted is not None:
-            meta = adopted["metadata"]
-            labels = meta.get("labels") or {}
-            state["attempt"] = int(labels.get(ATTEMPT_LABEL, 1))
-            self.log.info(
-                "Reattaching to %s/%s (%s) submitted by an earlier try",
-                meta["namespace"],
-                meta["name"],
-                app_state(adopted) or "NEW",
-            )
-            return self._wait(context, meta["name"], meta["namespace"], state)
+            self.log.info("Reattaching to %s/%s, submitted by an earlier try", adopted.namespace, adopted.name)
+            state["attempt"] = adopted.attempt
+            return self._wait(context, adopted, state)
         return self._submit(context, state)
 
-    def _adoptable(self, key: str) -> dict[str, Any] | None:
-        """This task's application from an earlier try that is still running or that completed."""
-        namespace = self._prepare().job.namespace
-        found = self.hook.find_applications(namespace, {TASK_KEY_LABEL: key})
-        live = [app for app in found if app_state(app) not in TERMINAL and not app["metadata"].get("deletionTimestamp")]
-        done = [app for app in found if app_state(app) == "COMPLETED"]
-        newest = sorted(live or done, key=lambda app: app["metadata"].get("creationTimestamp", ""))
-        return newest[-1] if newest else None
-
     def _submit(self, context: Context, state: dict[str, Any]) -> Any:
-        job_name = str(self.job.get("name", "job"))
-        name = attempt_name(job_name, state["key"], state["try"], state["attempt"])
-        escalation = Escalation(**state.get("escalation", {}))
-        prepared = self._prepare(name, escalation)
-        manifest = prepared.document
-        manifest["metadata"]["labels"].update(
-            {TASK_KEY_LABEL: state["key"], TRY_LABEL: str(state["try"]), ATTEMPT_LABEL: str(state["attempt"])}
-        )
-        application, created = self.hook.create_application(manifest)
-        namespace = application["metadata"]["namespace"]
-        self.log.info(
-            "%s SparkApplication %s/%s (attempt %d)",
-            "Submitted" if created else "Found existing",
-            namespace,
-            name,
-            state["attempt"],
-        )
+        name = attempt_name(str(self.job.get("name", "job")), state["key"], state["try"], state["attempt"])
+        prepared = self._prepare(name, Escalation(**state.get("escalation", {})))
+        run = self.backend_impl.submit(prepared, Attempt(state["key"], state["try"], state["attempt"]))
+        verb = "Submitted" if run.extra.get("created", True) else "Found already submitted"
+        self.log.info("%s %s/%s (attempt %d)", verb, run.namespace, run.name, state["attempt"])
         state["submitted"] = time.time()
-        return self._wait(context, name, namespace, state)
+        return self._wait(context, run, state)
 
-    def _wait(self, context: Context, name: str, namespace: str, state: dict[str, Any]) -> Any:
-        self._application = (name, namespace)
-        resolved = self._prepare().job
-        deadline = state["started"] + resolved.timeout if resolved.timeout else None
-        trigger = SparkApplicationTrigger(
-            name,
-            namespace,
-            self.kubernetes_conn_id,
-            started_at=state.get("submitted", state["started"]),
-            deadline=deadline,
-            startup_timeout=resolved.startup_timeout,
-            poll_interval=self.poll_interval,
-            state=state,
-        )
+    def _wait(self, context: Context, run: Run, state: dict[str, Any]) -> Any:
+        self._run = run
+        job = self._prepare().job
+        deadline = state["started"] + job.timeout if job.timeout else None
+        wait = WaitSettings(state.get("submitted", state["started"]), deadline, job.startup_timeout, self.poll_interval)
+        trigger = self.backend_impl.trigger(run, wait, state)
         if not self.deferrable:
             return self.execute_complete(context, asyncio.run(_first_event(trigger)))
-        backstop = None if deadline is None else max(deadline - time.time(), 0) + 300
-        self.defer(
-            trigger=trigger,
-            method_name="execute_complete",
-            timeout=None if backstop is None else timedelta(seconds=backstop),
-        )
+        backstop = None if deadline is None else timedelta(seconds=max(deadline - time.time(), 0) + 300)
+        self.defer(trigger=trigger, method_name="execute_complete", timeout=backstop)
 
-    # -- decide ---------------------------------------------------------------------------------
+    # -- decide -----------------------------------------------------------------------------------
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
-        state, name, namespace = event["state"], event["name"], event["namespace"]
-        self._application = (name, namespace)
+        state = event["state"]
+        run = Run(event["name"], event["namespace"], state["attempt"])
+        self._run = run
         classification, last_state = event_classification(event)
-        resolved = self._prepare().job
-        settings = resolved.retry_settings(
-            interruption_retries=self.interruption_retries,
-            retry_on_failure=self.retry_on_failure,
-            backoff_base_seconds=self.interruption_backoff,
-            backoff_cap_seconds=max(self.interruption_backoff or 0, 600),
-        )
+        job = self._prepare().job
         decision = decide(
-            classification, interruptions_so_far=state["interruptions"], settings=settings, rng=random.Random()
+            classification,
+            interruptions_so_far=state["interruptions"],
+            settings=self._retry_settings(job),
+            rng=random.Random(),
         )
-        record = AttemptRecord.of(state["attempt"], classification, decision, run_id=name)
-        state["records"].append(record.model_dump(mode="json"))
+        state["records"].append(
+            AttemptRecord.of(run.attempt, classification, decision, run.name).model_dump(mode="json")
+        )
         state["interruptions"] = decision.interruptions
         self.log.info(
-            "Attempt %d of %s: %s (%s); %s",
-            state["attempt"],
-            name,
+            "Attempt %d (%s): %s: %s; %s",
+            run.attempt,
+            run.name,
             classification.outcome.value,
             classification.reason,
             decision.reason,
         )
         for line in classification.evidence:
             self.log.info("  evidence: %s", line)
-        if last_state not in TERMINAL and decision.action is not Action.SUCCEED:
-            self.hook.delete_application(name, namespace)  # timed out or stuck: nothing may keep running
+        if decision.action is not Action.SUCCEED and last_state not in TERMINAL:
+            self.backend_impl.cancel(run)  # timed out or stuck: nothing may keep running
         if decision.action is Action.SUCCEED:
-            self._log_driver_tail(name, namespace, failed=False)
-            return self._result(state, name, namespace, last_state, resolved.profile)
+            self._log_driver_tail(run, always=False)
+            return self._result(state, run, last_state, job)
         if decision.action is Action.RESUBMIT:
             state["attempt"] += 1
             state["escalation"] = decision.escalation.model_dump(mode="json")
-            resume_at = time.time() + decision.delay_seconds
             self.log.info("Resubmitting in %.1fs as attempt %d", decision.delay_seconds, state["attempt"])
             if not self.deferrable:
                 time.sleep(decision.delay_seconds)
                 return self._submit(context, state)
-            self.defer(trigger=ResubmitAfterTrigger(resume_at, state), method_name="resubmit")
-        self._log_driver_tail(name, namespace, failed=True)
-        summary = f"{name}: {classification.outcome.value}: {classification.reason}"
+            self.defer(
+                trigger=ResubmitAfterTrigger(time.time() + decision.delay_seconds, state), method_name="resubmit"
+            )
+        self._log_driver_tail(run, always=True)
+        summary = f"{run.name}: {classification.outcome.value}: {classification.reason}"
         if decision.action is Action.FAIL_FAST:
             raise AirflowFailException(f"{summary} (not retried: {decision.reason})")
         raise AirflowException(f"{summary} ({decision.reason})")
@@ -253,40 +203,44 @@ class SparkOnEksOperator(BaseOperator):
     def resubmit(self, context: Context, event: dict[str, Any]) -> Any:
         return self._submit(context, event["state"])
 
-    def _result(
-        self, state: dict[str, Any], name: str, namespace: str, last_state: str | None, profile: PlatformProfile
-    ) -> dict[str, Any]:
+    def _retry_settings(self, job: ResolvedJob) -> Any:
+        backoff = self.interruption_backoff
+        return job.retry_settings(
+            interruption_retries=self.interruption_retries,
+            retry_on_failure=self.retry_on_failure,
+            backoff_base_seconds=backoff,
+            backoff_cap_seconds=None if backoff is None else max(backoff, 600.0),
+        )
+
+    def _result(self, state: dict[str, Any], run: Run, last_state: str | None, job: ResolvedJob) -> dict[str, Any]:
         summary = outcome_summary([AttemptRecord.model_validate(r) for r in state["records"]])
-        template = profile.ui.spark_ui_url
         return {
-            "backend": "spark_operator",
-            "name": name,
-            "namespace": namespace,
-            "job": self.job.get("name"),
+            "backend": self.backend_impl.kind,
+            "name": run.name,
+            "namespace": run.namespace,
+            "tenant": job.tenant_name,
+            "job": job.job_name,
             "state": last_state,
             **summary,
             "duration_s": round(time.time() - state["started"], 3),
-            "spark_ui_url": template.format(namespace=namespace, name=name, app_id=name) if template else None,
+            **self.backend_impl.result(run, job),
         }
 
-    def _log_driver_tail(self, name: str, namespace: str, failed: bool) -> None:
-        if not failed and self.log_tail_lines <= 0:
+    def _log_driver_tail(self, run: Run, always: bool) -> None:
+        if self.log_tail_lines <= 0 and not always:
             return
-        application = self.hook.get_application(name, namespace)
-        lines = self.hook.driver_log_tail(application, max(self.log_tail_lines, 50)) if application else []
+        lines = self.backend_impl.log_tail(run, max(self.log_tail_lines, 50 if always else 0))
         if lines:
-            self.log.info("Last %d lines of the driver log of %s:\n%s", len(lines), name, "\n".join(lines))
+            self.log.info("Last %d lines of the driver log of %s:\n%s", len(lines), run.name, "\n".join(lines))
 
     def on_kill(self) -> None:
-        """Delete the application this task is waiting on (non-deferrable waits; the trigger does it
-        for deferred ones)."""
-        if self._application:
-            name, namespace = self._application
-            self.log.info("Deleting SparkApplication %s/%s", namespace, name)
-            self.hook.delete_application(name, namespace)
+        """Cancel the run this task waits on (non-deferrable waits; the trigger does it for deferred ones)."""
+        if self._run:
+            self.log.info("Cancelling %s/%s", self._run.namespace, self._run.name)
+            self.backend_impl.cancel(self._run)
 
 
-async def _first_event(trigger: SparkApplicationTrigger) -> dict[str, Any]:
+async def _first_event(trigger: Any) -> dict[str, Any]:
     async for event in trigger.run():
         return dict(event.payload)
     raise AirflowException("trigger ended without an event")

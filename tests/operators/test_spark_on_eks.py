@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from airflow_eks_data.backends.base import Attempt
 from airflow_eks_data.errors import SpecError
 from airflow_eks_data.operators.spark_on_eks import SparkOnEksOperator
 from airflow_eks_data.triggers.spark_application import app_state
@@ -125,10 +126,10 @@ def test_worker_death_after_create_reattaches(cluster: KubeApiServer, airflow_ho
         from airflow_eks_data.operators.spark_on_eks import SparkOnEksOperator
 
         class DiesAfterCreate(SparkOnEksOperator):
-            def _wait(self, context, name, namespace, state):
+            def _wait(self, context, run, state):
                 if context["ti"].try_number == 1:
                     raise SystemExit("worker killed after create, before defer")
-                return super()._wait(context, name, namespace, state)
+                return super()._wait(context, run, state)
 
         with DAG("so_worker_death", schedule=None, catchup=False):
             DiesAfterCreate(task_id="spark", job={job()!r}, profile={str(PROFILE_PATH)!r}, retries=1,
@@ -180,10 +181,9 @@ def test_faults_still_reach_the_right_outcome(cluster: KubeApiServer, airflow_ho
 def test_on_kill_deletes_the_application(cluster: KubeApiServer) -> None:
     cluster.script("compact-events-*", Hold())
     operator = SparkOnEksOperator(task_id="spark", job=job(), profile=PROFILE_PATH, deferrable=False)
-    manifest = operator._prepare("compact-events-kill").document
-    operator.hook.create_application(manifest)
+    prepared = operator._prepare("compact-events-kill")
+    operator._run = operator.backend_impl.submit(prepared, Attempt("key", 1, 1))
     cluster.wait_for_state("compact-events-kill", "RUNNING", namespace=NAMESPACE)
-    operator._application = ("compact-events-kill", NAMESPACE)
     operator.on_kill()
     cluster.wait_for(lambda: not applications(cluster) and not cluster.list("Pod", namespace=NAMESPACE))
 

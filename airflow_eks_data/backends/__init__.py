@@ -1,0 +1,1 @@
+"""Worker-side submission per backend: what the operator calls to adopt, submit, wait on and cancel."""
