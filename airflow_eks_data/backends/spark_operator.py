@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_eks_data.backends.base import Attempt, Run, WaitSettings
-from airflow_eks_data.hooks.spark_operator import SparkOperatorHook
 from airflow_eks_data.pipeline import Prepared
 from airflow_eks_data.resolve import ResolvedJob
-from airflow_eks_data.triggers.spark_application import TERMINAL, SparkApplicationTrigger, app_state
+from airflow_eks_data.triggers.events import TERMINAL, app_state
+from airflow_eks_data.triggers.spark_application import SparkApplicationTrigger
+
+if TYPE_CHECKING:
+    from airflow_eks_data.hooks.spark_operator import SparkOperatorHook
 
 TASK_KEY_LABEL = "airflow-eks-data/task-key"
 TRY_LABEL = "airflow-eks-data/try"
@@ -24,6 +27,9 @@ class SparkOperatorBackend:
 
     @cached_property
     def hook(self) -> SparkOperatorHook:
+        # Imported here: the Kubernetes clients take seconds to import, and DAG files never need them.
+        from airflow_eks_data.hooks.spark_operator import SparkOperatorHook
+
         return SparkOperatorHook(conn_id=self.kubernetes_conn_id)
 
     def adoptable(self, job: ResolvedJob, key: str) -> Run | None:

@@ -16,17 +16,16 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_eks_data.backends.base import Attempt, Backend, Run, WaitSettings
-from airflow_eks_data.backends.spark_operator import SparkOperatorBackend
 from airflow_eks_data.errors import Problem, SpecError
 from airflow_eks_data.outcomes import Action, AttemptRecord, Escalation, decide, outcome_summary
 from airflow_eks_data.pipeline import Prepared, load_profile, prepare
 from airflow_eks_data.resolve import ResolvedJob
 from airflow_eks_data.spec.job import SparkJob
 from airflow_eks_data.spec.loading import read_yaml_mapping
-from airflow_eks_data.spec.names import attempt_name, task_key
+from airflow_eks_data.spec.names import attempt_name, is_templated, task_key
 from airflow_eks_data.spec.profile import PlatformProfile
+from airflow_eks_data.triggers.events import FINISHED, event_classification
 from airflow_eks_data.triggers.resubmit import ResubmitAfterTrigger
-from airflow_eks_data.triggers.spark_application import TERMINAL, event_classification
 from airflow_eks_data.utils import config
 
 if TYPE_CHECKING:
@@ -52,7 +51,7 @@ class SparkOnEksOperator(BaseOperator):
     :param log_tail_lines: driver log lines written to the task log at the end (always on failure).
     """
 
-    template_fields: Sequence[str] = ("job", "tenant")
+    template_fields: Sequence[str] = ("job", "tenant", "profile", "backend")
     ui_color = "#f4a460"
 
     def __init__(
@@ -84,8 +83,13 @@ class SparkOnEksOperator(BaseOperator):
         self.poll_interval = poll_interval
         self.log_tail_lines = log_tail_lines
         self._run: Run | None = None
-        # A wrong spec fails the DAG import here, long before anything could reach a cluster.
-        target = self._prepare().target
+        # A wrong spec fails the DAG import here, long before anything could reach a cluster; a
+        # profile or backend that Airflow renders at run time is checked then.
+        if not (is_templated(self.profile) or is_templated(self.backend)):
+            self._check_backend(self._prepare().target)
+
+    @staticmethod
+    def _check_backend(target: str) -> None:
         if target not in SUPPORTED:
             raise SpecError([Problem("backend", target, f"this release submits to {', '.join(SUPPORTED)}")])
 
@@ -109,11 +113,14 @@ class SparkOnEksOperator(BaseOperator):
 
     @cached_property
     def backend_impl(self) -> Backend:
+        from airflow_eks_data.backends.spark_operator import SparkOperatorBackend
+
         return SparkOperatorBackend(self.kubernetes_conn_id)
 
     # -- submit -----------------------------------------------------------------------------------
 
     def execute(self, context: Context) -> Any:
+        self._check_backend(self._prepare().target)
         ti = context["ti"]
         map_index = ti.map_index if ti.map_index is not None else -1
         state: dict[str, Any] = {
@@ -179,7 +186,7 @@ class SparkOnEksOperator(BaseOperator):
         )
         for line in classification.evidence:
             self.log.info("  evidence: %s", line)
-        if decision.action is not Action.SUCCEED and last_state not in TERMINAL:
+        if decision.action is not Action.SUCCEED and last_state not in FINISHED:
             self.backend_impl.cancel(run)  # timed out or stuck: nothing may keep running
         if decision.action is Action.SUCCEED:
             self._log_driver_tail(run, always=False)
@@ -221,6 +228,8 @@ class SparkOnEksOperator(BaseOperator):
             "tenant": job.tenant_name,
             "job": job.job_name,
             "state": last_state,
+            "inputs": job.inputs,
+            "outputs": job.outputs,
             **summary,
             "duration_s": round(time.time() - state["started"], 3),
             **self.backend_impl.result(run, job),

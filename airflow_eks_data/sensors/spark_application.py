@@ -10,17 +10,14 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseSensorOperator
 from airflow.sdk.exceptions import AirflowException
 
-from airflow_eks_data.hooks.spark_operator import AsyncSparkOperatorHook, SparkOperatorHook
 from airflow_eks_data.outcomes import Outcome, SparkOperatorEvidence, classify
-from airflow_eks_data.triggers.spark_application import (
-    TERMINAL,
-    SparkApplicationTrigger,
-    app_state,
-    event_classification,
-)
+from airflow_eks_data.triggers.events import TERMINAL, app_state, event_classification
+from airflow_eks_data.triggers.spark_application import SparkApplicationTrigger
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from airflow_eks_data.hooks.spark_operator import SparkOperatorHook
 
 
 class SparkApplicationSensor(BaseSensorOperator):
@@ -53,6 +50,8 @@ class SparkApplicationSensor(BaseSensorOperator):
 
     @cached_property
     def hook(self) -> SparkOperatorHook:
+        from airflow_eks_data.hooks.spark_operator import SparkOperatorHook
+
         return SparkOperatorHook(conn_id=self.kubernetes_conn_id)
 
     def execute(self, context: Context) -> Any:
@@ -76,6 +75,8 @@ class SparkApplicationSensor(BaseSensorOperator):
             raise AirflowException(f"SparkApplication {self.namespace}/{self.application_name} does not exist")
         if app_state(application) not in TERMINAL:
             return False
+        from airflow_eks_data.hooks.spark_operator import AsyncSparkOperatorHook
+
         evidence = asyncio.run(AsyncSparkOperatorHook(conn_id=self.kubernetes_conn_id).driver_evidence(application))
         classification = classify(SparkOperatorEvidence(snapshots=(application.get("status") or {},), **evidence))
         return self._finish(classification.outcome, classification.reason)

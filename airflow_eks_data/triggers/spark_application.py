@@ -10,30 +10,20 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_eks_data.hooks.spark_operator import AsyncSparkOperatorHook, driver_pod_name
-from airflow_eks_data.outcomes import (
-    Cancelled,
-    Classification,
-    SparkOperatorEvidence,
-    TimedOut,
-    check_pending,
-    classify,
-    evidence_from_dict,
-)
+from airflow_eks_data.outcomes import Cancelled, SparkOperatorEvidence, TimedOut, check_pending
 from airflow_eks_data.triggers.application_watch import REGISTRY, ApplicationWatch, Update
+from airflow_eks_data.triggers.events import TERMINAL, app_state
 
-TERMINAL = frozenset({"COMPLETED", "FAILED"})
+if TYPE_CHECKING:
+    from airflow_eks_data.hooks.spark_operator import AsyncSparkOperatorHook
+
 # States in which the driver pod and its node are read, while they still exist.
 LOOK_AT_DRIVER = frozenset({"RUNNING", "UNKNOWN", "FAILING"})
 NOT_STARTED = frozenset({"", "SUBMITTED", "PENDING_RERUN", "SUBMISSION_FAILED"})
-
-
-def app_state(application: dict[str, Any]) -> str:
-    return str(((application.get("status") or {}).get("applicationState") or {}).get("state") or "")
 
 
 class SparkApplicationTrigger(BaseTrigger):
@@ -91,6 +81,9 @@ class SparkApplicationTrigger(BaseTrigger):
         )
 
     def _hook(self) -> AsyncSparkOperatorHook:
+        # Imported here: the Kubernetes clients take seconds to import, and DAG files never need them.
+        from airflow_eks_data.hooks.spark_operator import AsyncSparkOperatorHook
+
         return AsyncSparkOperatorHook(conn_id=self.kubernetes_conn_id)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
@@ -184,19 +177,6 @@ class SparkApplicationTrigger(BaseTrigger):
             await self._hook().delete_application(self.name, self.namespace)
 
 
-def event_classification(event: dict[str, Any]) -> tuple[Classification, str | None]:
-    """The classification of a finished wait, and the application's last state (None if unknown)."""
-    if "classification" in event:
-        return Classification.model_validate(event["classification"]), None
-    evidence = evidence_from_dict(event["evidence"])
-    last_state = None
-    if isinstance(evidence, SparkOperatorEvidence) and evidence.snapshots:
-        last_state = app_state({"status": evidence.snapshots[-1]})
-    elif isinstance(evidence, TimedOut | Cancelled):
-        last_state = evidence.last_state
-    return classify(evidence), last_state
-
-
 def _record(snapshots: list[dict[str, Any]], application: dict[str, Any]) -> bool:
     """Keep a status snapshot whenever the state or its message changes (the operator wipes
     `errorMessage` when it retries, so the FAILING snapshot is the only copy of the cause).
@@ -209,4 +189,4 @@ def _record(snapshots: list[dict[str, Any]], application: dict[str, Any]) -> boo
     return False
 
 
-__all__ = ["SparkApplicationTrigger", "app_state", "driver_pod_name", "event_classification"]
+__all__ = ["SparkApplicationTrigger"]

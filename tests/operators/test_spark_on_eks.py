@@ -12,7 +12,7 @@ import pytest
 from airflow_eks_data.backends.base import Attempt
 from airflow_eks_data.errors import SpecError
 from airflow_eks_data.operators.spark_on_eks import SparkOnEksOperator
-from airflow_eks_data.triggers.spark_application import app_state
+from airflow_eks_data.triggers.events import app_state
 from tests.conftest import PROFILE_PATH
 from tests.dagrun import DagResult, run_dag
 from tests.kubeapi.scenarios import DriverError, Hold, NodeLost, Outcome, SpotInterruption, Succeed

@@ -12,7 +12,8 @@ import pytest
 from airflow_eks_data.outcomes import Outcome
 from airflow_eks_data.pipeline import prepare
 from airflow_eks_data.triggers.application_watch import REGISTRY
-from airflow_eks_data.triggers.spark_application import SparkApplicationTrigger, event_classification
+from airflow_eks_data.triggers.events import event_classification
+from airflow_eks_data.triggers.spark_application import SparkApplicationTrigger
 from tests.conftest import PROFILE_PATH
 from tests.kubeapi.scenarios import Hold, Succeed
 from tests.kubeapi.server import KubeApiServer

@@ -1,0 +1,43 @@
+"""What a finished wait's trigger event means: shared by the operator, the sensor and the triggers.
+
+Pure: no client imports, so operators and DAG files that need it stay cheap to import.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_eks_data.outcomes import (
+    Cancelled,
+    Classification,
+    EmrEvidence,
+    SparkOperatorEvidence,
+    TimedOut,
+    classify,
+    evidence_from_dict,
+)
+
+TERMINAL = frozenset({"COMPLETED", "FAILED"})
+"""The only terminal SparkApplication states."""
+FINISHED = TERMINAL | {"CANCELLED"}
+"""States after which nothing runs any more, for any backend (EMR job runs can be CANCELLED)."""
+
+
+def app_state(application: dict[str, Any]) -> str:
+    """`status.applicationState.state` of a SparkApplication ("" while it is new)."""
+    return str(((application.get("status") or {}).get("applicationState") or {}).get("state") or "")
+
+
+def event_classification(event: dict[str, Any]) -> tuple[Classification, str | None]:
+    """The classification of a finished wait, and the application's last state (None if unknown)."""
+    if "classification" in event:
+        return Classification.model_validate(event["classification"]), None
+    evidence = evidence_from_dict(event["evidence"])
+    last_state = None
+    if isinstance(evidence, SparkOperatorEvidence) and evidence.snapshots:
+        last_state = app_state({"status": evidence.snapshots[-1]})
+    elif isinstance(evidence, EmrEvidence):
+        last_state = evidence.job_run.get("state")
+    elif isinstance(evidence, TimedOut | Cancelled):
+        last_state = evidence.last_state
+    return classify(evidence), last_state
