@@ -21,7 +21,10 @@ GROUP = "sparkoperator.k8s.io"
 VERSION = "v1beta2"
 PLURAL = "sparkapplications"
 NOT_FOUND = 404
+FORBIDDEN = 403
 CONFLICT = 409
+CR: dict[str, Any] = {"group": GROUP, "version": VERSION, "plural": PLURAL}
+_RAISE: Any = object()
 _CLIENT_PROPERTIES = ("api_client", "core_v1_client", "custom_object_client")
 
 
@@ -57,24 +60,24 @@ class SparkOperatorHook(KubernetesHook):
         for name in _CLIENT_PROPERTIES:
             self.__dict__.pop(name, None)
 
-    def _call(self, api: str, method: str, /, **kwargs: Any) -> Any:
-        """`self.<api>.<method>(**kwargs)`, looked up on every try so that a renewed client is used."""
-        return call_with_retries(lambda: getattr(getattr(self, api), method)(**kwargs), renew=self._renew)
+    def _call(self, api: str, method: str, /, *, missing: Any = _RAISE, **kwargs: Any) -> Any:
+        """`self.<api>.<method>(**kwargs)`, looked up on every try so that a renewed client is used;
+        `missing` is returned instead of raising when the object does not exist (404)."""
+        try:
+            return call_with_retries(lambda: getattr(getattr(self, api), method)(**kwargs), renew=self._renew)
+        except Exception as exc:
+            if missing is _RAISE or status_of(exc) != NOT_FOUND:
+                raise
+            return missing
 
     def create_application(self, manifest: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         """Create it, or return the existing one of that name: (application, created)."""
         meta = manifest["metadata"]
         try:
-            created = self._call(
-                "custom_object_client",
-                "create_namespaced_custom_object",
-                group=GROUP,
-                version=VERSION,
-                namespace=meta["namespace"],
-                plural=PLURAL,
-                body=manifest,
-            )
-            return created, True
+            api = "custom_object_client"
+            return self._call(
+                api, "create_namespaced_custom_object", **CR, namespace=meta["namespace"], body=manifest
+            ), True
         except Exception as exc:
             if status_of(exc) != CONFLICT:
                 raise
@@ -84,69 +87,51 @@ class SparkOperatorHook(KubernetesHook):
         return existing, False
 
     def get_application(self, name: str, namespace: str) -> dict[str, Any] | None:
-        try:
-            return self._call(  # type: ignore[no-any-return]
-                "custom_object_client",
-                "get_namespaced_custom_object",
-                group=GROUP,
-                version=VERSION,
-                namespace=namespace,
-                plural=PLURAL,
-                name=name,
-            )
-        except Exception as exc:
-            if status_of(exc) == NOT_FOUND:
-                return None
-            raise
+        return self._call(  # type: ignore[no-any-return]
+            "custom_object_client", "get_namespaced_custom_object", **CR, namespace=namespace, name=name, missing=None
+        )
 
     def find_applications(self, namespace: str, labels: Mapping[str, str]) -> list[dict[str, Any]]:
+        selector = label_selector(labels)
         result = self._call(
-            "custom_object_client",
-            "list_namespaced_custom_object",
-            group=GROUP,
-            version=VERSION,
-            namespace=namespace,
-            plural=PLURAL,
-            label_selector=label_selector(labels),
+            "custom_object_client", "list_namespaced_custom_object", **CR, namespace=namespace, label_selector=selector
         )
         return list(result.get("items", []))
 
     def delete_application(self, name: str, namespace: str) -> bool:
         """Delete it and, through owner references, its pods; False if it was already gone."""
-        try:
-            self._call(
+        return (
+            self._call(  # type: ignore[no-any-return]
                 "custom_object_client",
                 "delete_namespaced_custom_object",
-                group=GROUP,
-                version=VERSION,
+                **CR,
                 namespace=namespace,
-                plural=PLURAL,
                 name=name,
                 propagation_policy="Background",
+                missing=False,
             )
-            return True
-        except Exception as exc:
-            if status_of(exc) == NOT_FOUND:
-                return False
-            raise
+            is not False
+        )
 
     def driver_log_tail(self, application: Mapping[str, Any], lines: int) -> list[str]:
         """The last `lines` lines of the driver container's log ([] if the pod is gone)."""
-        namespace = application["metadata"]["namespace"]
         try:
             response = self._call(
                 "core_v1_client",
                 "read_namespaced_pod_log",
                 name=driver_pod_name(application),
-                namespace=namespace,
+                namespace=application["metadata"]["namespace"],
                 container=CONTAINER["driver"],
                 tail_lines=lines,
                 _preload_content=False,
+                missing=None,
             )
         except Exception as exc:
-            if status_of(exc) in (NOT_FOUND, 400):
-                return []
-            raise
+            if status_of(exc) != 400:  # 400: the container has not started, so there is no log
+                raise
+            return []
+        if response is None:
+            return []
         # Raw bytes: kubernetes v36 returns str(bytes) from the preloaded variant.
         return response.data.decode("utf-8", "replace").splitlines()[-lines:]  # type: ignore[no-any-return]
 
@@ -154,7 +139,11 @@ class SparkOperatorHook(KubernetesHook):
 class AsyncSparkOperatorHook(AsyncKubernetesHook):
     """Triggerer-side SparkApplication calls (async, kubernetes_asyncio)."""
 
-    async def _json(self, method: str, api_class: str, /, **kwargs: Any) -> Any:
+    async def _json(
+        self, method: str, api_class: str, /, *, missing: Any = _RAISE, forbidden_ok: bool = False, **kwargs: Any
+    ) -> Any:
+        """One API call's JSON body, retried; `missing` stands for 404 (and for 403 when `forbidden_ok`:
+        evidence the service account may not read is left out, not an error)."""
         from kubernetes_asyncio import client
 
         async def call() -> Any:
@@ -164,7 +153,13 @@ class AsyncSparkOperatorHook(AsyncKubernetesHook):
                 _raise_for_status(response, body)
                 return json.loads(body)
 
-        return await acall_with_retries(call, renew=self.renew)
+        try:
+            return await acall_with_retries(call, renew=self.renew)
+        except Exception as exc:
+            tolerated = {NOT_FOUND, FORBIDDEN} if forbidden_ok else {NOT_FOUND}
+            if missing is _RAISE or status_of(exc) not in tolerated:
+                raise
+            return missing
 
     def renew(self) -> None:
         """Forget the loaded configuration so that the next call reads fresh credentials."""
@@ -173,43 +168,24 @@ class AsyncSparkOperatorHook(AsyncKubernetesHook):
         self._is_exec_auth = None
 
     async def get_application(self, name: str, namespace: str) -> dict[str, Any] | None:
-        return await self._get_or_none(
-            "get_namespaced_custom_object",
-            "CustomObjectsApi",
-            group=GROUP,
-            version=VERSION,
-            namespace=namespace,
-            plural=PLURAL,
-            name=name,
+        return await self._json(  # type: ignore[no-any-return]
+            "get_namespaced_custom_object", "CustomObjectsApi", **CR, namespace=namespace, name=name, missing=None
         )
 
     async def list_applications(self, namespace: str) -> dict[str, Any]:
-        return await self._json(  # type: ignore[no-any-return]
-            "list_namespaced_custom_object",
-            "CustomObjectsApi",
-            group=GROUP,
-            version=VERSION,
-            namespace=namespace,
-            plural=PLURAL,
-        )
+        return await self._json("list_namespaced_custom_object", "CustomObjectsApi", **CR, namespace=namespace)  # type: ignore[no-any-return]
 
     async def delete_application(self, name: str, namespace: str) -> bool:
-        try:
-            await self._json(
-                "delete_namespaced_custom_object",
-                "CustomObjectsApi",
-                group=GROUP,
-                version=VERSION,
-                namespace=namespace,
-                plural=PLURAL,
-                name=name,
-                propagation_policy="Background",
-            )
-            return True
-        except Exception as exc:
-            if status_of(exc) == NOT_FOUND:
-                return False
-            raise
+        deleted = await self._json(
+            "delete_namespaced_custom_object",
+            "CustomObjectsApi",
+            **CR,
+            namespace=namespace,
+            name=name,
+            propagation_policy="Background",
+            missing=False,
+        )
+        return deleted is not False
 
     async def watch_applications(
         self, namespace: str, resource_version: str, timeout_seconds: int
@@ -236,32 +212,35 @@ class AsyncSparkOperatorHook(AsyncKubernetesHook):
                 if line.strip():
                     yield json.loads(line)
 
-    async def _get_or_none(self, method: str, api_class: str, /, **kwargs: Any) -> dict[str, Any] | None:
-        try:
-            return await self._json(method, api_class, **kwargs)  # type: ignore[no-any-return]
-        except Exception as exc:
-            if status_of(exc) == NOT_FOUND:
-                return None
-            raise
+    async def _pod(self, application: Mapping[str, Any]) -> dict[str, Any] | None:
+        namespace = application["metadata"]["namespace"]
+        name = driver_pod_name(application)
+        return await self._json(  # type: ignore[no-any-return]
+            "read_namespaced_pod", "CoreV1Api", name=name, namespace=namespace, missing=None, forbidden_ok=True
+        )
+
+    async def _node(self, pod: Mapping[str, Any] | None) -> dict[str, Any] | None:
+        name = ((pod or {}).get("spec") or {}).get("nodeName")
+        if not name:
+            return None
+        return await self._json("read_node", "CoreV1Api", name=name, missing=None, forbidden_ok=True)  # type: ignore[no-any-return]
+
+    async def _events(self, field_selector: str, namespace: str | None) -> list[dict[str, Any]]:
+        if namespace is None:
+            method, scope = "list_event_for_all_namespaces", {}
+        else:
+            method, scope = "list_namespaced_event", {"namespace": namespace}
+        found = await self._json(
+            method, "CoreV1Api", **scope, field_selector=field_selector, missing=None, forbidden_ok=True
+        )
+        return list((found or {}).get("items", []))
 
     async def driver_pod_and_node(
         self, application: Mapping[str, Any]
     ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
         """The driver pod and its node now (None for what is gone or unreadable)."""
-        pod = await self._driver_pod(application)
-        node_name = ((pod or {}).get("spec") or {}).get("nodeName")
-        node = (
-            await self._best_effort(self._get_or_none("read_node", "CoreV1Api", name=node_name)) if node_name else None
-        )
-        return pod, node
-
-    async def _driver_pod(self, application: Mapping[str, Any]) -> dict[str, Any] | None:
-        namespace = application["metadata"]["namespace"]
-        return await self._best_effort(  # type: ignore[no-any-return]
-            self._get_or_none(
-                "read_namespaced_pod", "CoreV1Api", name=driver_pod_name(application), namespace=namespace
-            )
-        )
+        pod = await self._pod(application)
+        return pod, await self._node(pod)
 
     async def driver_evidence(
         self,
@@ -276,41 +255,18 @@ class AsyncSparkOperatorHook(AsyncKubernetesHook):
         or that no longer exists (404) is left out.
         """
         namespace = application["metadata"]["namespace"]
-        pod = await self._driver_pod(application) or seen_pod
+        pod = await self._pod(application) or seen_pod
         events: list[dict[str, Any]] = []
         for name in (driver_pod_name(application), application["metadata"]["name"]):
-            found = await self._best_effort(
-                self._json(
-                    "list_namespaced_event",
-                    "CoreV1Api",
-                    namespace=namespace,
-                    field_selector=f"involvedObject.name={name}",
-                )
-            )
-            events += (found or {}).get("items", [])
+            events += await self._events(f"involvedObject.name={name}", namespace)
         node_name = ((pod or {}).get("spec") or {}).get("nodeName")
-        node: dict[str, Any] | None = None
+        node = None
         if node_name:
-            node = await self._best_effort(self._get_or_none("read_node", "CoreV1Api", name=node_name)) or seen_node
-            found = await self._best_effort(
-                self._json(
-                    "list_event_for_all_namespaces",
-                    "CoreV1Api",
-                    field_selector=f"involvedObject.kind=Node,involvedObject.name={node_name}",
-                )
-            )
-            events += (found or {}).get("items", [])
+            node = await self._node(pod) or seen_node
+            events += await self._events(f"involvedObject.kind=Node,involvedObject.name={node_name}", None)
         return {
             "driver_pod": pod,
             "events": events,
             "node_labels": ((node or {}).get("metadata") or {}).get("labels") or {},
             "node_taints": ((node or {}).get("spec") or {}).get("taints") or [],
         }
-
-    async def _best_effort(self, pending: Any) -> Any:
-        try:
-            return await pending
-        except Exception as exc:
-            if status_of(exc) in (403, NOT_FOUND):
-                return None
-            raise
