@@ -24,7 +24,10 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "hooks": [
-            {"integration-name": "Spark on Amazon EKS", "python-modules": ["airflow_eks_data.hooks.spark_operator"]},
+            {
+                "integration-name": "Spark on Amazon EKS",
+                "python-modules": ["airflow_eks_data.hooks.spark_operator", "airflow_eks_data.hooks.local_spark"],
+            },
         ],
         "operators": [
             {"integration-name": "Spark on Amazon EKS", "python-modules": ["airflow_eks_data.operators.spark_on_eks"]},
@@ -43,6 +46,10 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_eks_data.triggers.resubmit",
                 ],
             },
+        ],
+        "extra-links": [
+            "airflow_eks_data.links.spark.SparkUiLink",
+            "airflow_eks_data.links.spark.SparkHistoryLink",
         ],
         "config": {
             "eks_data": {

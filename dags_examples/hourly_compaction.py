@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from airflow.sdk import DAG, Param, Variable, task
+from airflow.sdk import DAG, Param, Variable, get_current_context, task
 
 from airflow_eks_data.operators.spark_on_eks import SparkOnEksOperator
 
@@ -69,11 +69,14 @@ with DAG(
 ) as dag:
 
     @task
-    def plan(tier: str, params: dict[str, Any], data_interval_start: datetime) -> list[dict[str, Any]]:
+    def plan(tier: str) -> list[dict[str, Any]]:
         """The jobs of one tier for this run's hour."""
+        context = get_current_context()
+        params = context["params"]
+        start = context["data_interval_start"] or context["logical_date"]
         tables_file = params.get("tables_file") or setting("tables_file", str(DEFAULT_TABLES))
         config = yaml.safe_load(Path(tables_file).read_text())
-        hour = params.get("hour") or data_interval_start.strftime("%Y-%m-%dT%H")
+        hour = params.get("hour") or start.strftime("%Y-%m-%dT%H")
         lake = setting("lake", "s3a://example-lake").rstrip("/")
         job_file = setting("job_file", "s3://example-artifacts/jobs/compact_table.py")
         settings = config["tiers"][tier]
@@ -94,9 +97,10 @@ with DAG(
         results.append(compact.output)
 
     @task(trigger_rule="all_done")
-    def summary(*tiers: list[dict[str, Any] | None]) -> dict[str, Any]:
+    def summary(*tiers: Any) -> dict[str, Any]:
         """Tables done, files and bytes before and after, interruptions, the slowest jobs."""
-        runs = [run for tier in tiers for run in tier or [] if run]
+        # By index: the mapped results are fetched lazily, and iterating would probe past the end.
+        runs = [run for tier in tiers for run in (tier[i] for i in range(len(tier))) if run]
         lake = setting("lake", "s3a://example-lake").rstrip("/")
         manifests = [read_manifest(lake, run) for run in runs]
         rows = [m for m in manifests if m]

@@ -71,6 +71,4 @@ class SparkOperatorBackend:
         return self.hook.driver_log_tail(application, lines) if application else []
 
     def result(self, run: Run, job: ResolvedJob) -> dict[str, Any]:
-        template = job.profile.ui.spark_ui_url
-        url = template.format(namespace=run.namespace, name=run.name, app_id=run.name) if template else None
-        return {"spark_ui_url": url}
+        return {}

@@ -101,7 +101,7 @@ class SparkOperatorHook(KubernetesHook):
     def delete_application(self, name: str, namespace: str) -> bool:
         """Delete it and, through owner references, its pods; False if it was already gone."""
         return (
-            self._call(  # type: ignore[no-any-return]
+            self._call(
                 "custom_object_client",
                 "delete_namespaced_custom_object",
                 **CR,

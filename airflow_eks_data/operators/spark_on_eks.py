@@ -17,21 +17,32 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_eks_data.backends.base import Attempt, Backend, Run, WaitSettings
 from airflow_eks_data.errors import Problem, SpecError
-from airflow_eks_data.outcomes import Action, AttemptRecord, Escalation, decide, outcome_summary
+from airflow_eks_data.links.spark import LINKS_KEY, SparkHistoryLink, SparkUiLink, link_urls
+from airflow_eks_data.outcomes import (
+    Action,
+    AttemptRecord,
+    Classification,
+    Escalation,
+    Outcome,
+    decide,
+    outcome_summary,
+)
 from airflow_eks_data.pipeline import Prepared, load_profile, prepare
 from airflow_eks_data.resolve import ResolvedJob
 from airflow_eks_data.spec.job import SparkJob
 from airflow_eks_data.spec.loading import read_yaml_mapping
 from airflow_eks_data.spec.names import attempt_name, is_templated, task_key
 from airflow_eks_data.spec.profile import PlatformProfile
-from airflow_eks_data.triggers.events import FINISHED, event_classification
+from airflow_eks_data.triggers.events import FINISHED, event_application_id, event_classification
 from airflow_eks_data.triggers.resubmit import ResubmitAfterTrigger
 from airflow_eks_data.utils import config
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-SUPPORTED = ("spark_operator",)
+    from airflow_eks_data.hooks.local_spark import LocalSparkHook
+
+SUPPORTED = ("spark_operator", "local")
 
 
 class SparkOnEksOperator(BaseOperator):
@@ -53,6 +64,7 @@ class SparkOnEksOperator(BaseOperator):
 
     template_fields: Sequence[str] = ("job", "tenant", "profile", "backend")
     ui_color = "#f4a460"
+    operator_extra_links = (SparkUiLink(), SparkHistoryLink())
 
     def __init__(
         self,
@@ -83,6 +95,7 @@ class SparkOnEksOperator(BaseOperator):
         self.poll_interval = poll_interval
         self.log_tail_lines = log_tail_lines
         self._run: Run | None = None
+        self._local: LocalSparkHook | None = None
         # A wrong spec fails the DAG import here, long before anything could reach a cluster; a
         # profile or backend that Airflow renders at run time is checked then.
         if not (is_templated(self.profile) or is_templated(self.backend)):
@@ -120,7 +133,10 @@ class SparkOnEksOperator(BaseOperator):
     # -- submit -----------------------------------------------------------------------------------
 
     def execute(self, context: Context) -> Any:
-        self._check_backend(self._prepare().target)
+        target = self._prepare().target
+        self._check_backend(target)
+        if target == "local":
+            return self._execute_local(context)
         ti = context["ti"]
         map_index = ti.map_index if ti.map_index is not None else -1
         state: dict[str, Any] = {
@@ -150,6 +166,7 @@ class SparkOnEksOperator(BaseOperator):
     def _wait(self, context: Context, run: Run, state: dict[str, Any]) -> Any:
         self._run = run
         job = self._prepare().job
+        self._push_links(context, run, job, app_id=run.name)
         deadline = state["started"] + job.timeout if job.timeout else None
         wait = WaitSettings(state.get("submitted", state["started"]), deadline, job.startup_timeout, self.poll_interval)
         trigger = self.backend_impl.trigger(run, wait, state)
@@ -188,9 +205,14 @@ class SparkOnEksOperator(BaseOperator):
             self.log.info("  evidence: %s", line)
         if decision.action is not Action.SUCCEED and last_state not in FINISHED:
             self.backend_impl.cancel(run)  # timed out or stuck: nothing may keep running
+        app_id = event_application_id(event)
+        if app_id:
+            self._push_links(context, run, job, app_id)
         if decision.action is Action.SUCCEED:
             self._log_driver_tail(run, always=False)
-            return self._result(state, run, last_state, job)
+            links = self._links(run, job, app_id or run.name)
+            extra = {"spark_ui_url": links["spark_ui"], "history_url": links["history"], "application_id": app_id}
+            return self._result(state, run, last_state, job, extra)
         if decision.action is Action.RESUBMIT:
             state["attempt"] += 1
             state["escalation"] = decision.escalation.model_dump(mode="json")
@@ -207,6 +229,35 @@ class SparkOnEksOperator(BaseOperator):
             raise AirflowFailException(f"{summary} (not retried: {decision.reason})")
         raise AirflowException(f"{summary} ({decision.reason})")
 
+    def _execute_local(self, context: Context) -> Any:
+        """spark-submit in this worker, output streamed to the task log. Not deferrable: the driver is
+        a child of this process, so the wait cannot move to the triggerer."""
+        from airflow_eks_data.hooks.local_spark import LocalSparkHook
+        from airflow_eks_data.render.spark_submit import render_spark_submit
+
+        if self.deferrable:
+            self.log.info("The local backend runs spark-submit in the worker; it does not defer")
+        job = self._prepare().job
+        self._push_links(context, Run(job.app_name, "local"), job, job.app_name)  # nothing to link to locally
+        hook = self._local = LocalSparkHook()
+        submit = render_spark_submit(job, spark_submit=hook.find_spark_submit())
+        if submit.dropped:
+            self.log.info("Kubernetes-only settings left out locally: %s", ", ".join(submit.dropped))
+        started = time.time()
+        code = hook.run(submit, on_line=lambda line: self.log.info("%s", line))
+        outcome = Outcome.SUCCEEDED if code == 0 else Outcome.FAILED
+        classification = Classification(outcome=outcome, reason=f"spark-submit exited with code {code}")
+        decision = decide(
+            classification, interruptions_so_far=0, settings=self._retry_settings(job), rng=random.Random()
+        )
+        record = AttemptRecord.of(1, classification, decision, job.app_name).model_dump(mode="json")
+        if decision.action is Action.FAIL_FAST:
+            raise AirflowFailException(f"{job.app_name}: {classification.reason} (not retried: {decision.reason})")
+        if decision.action is not Action.SUCCEED:
+            raise AirflowException(f"{job.app_name}: {classification.reason} ({decision.reason})")
+        state = {"records": [record], "started": started}
+        return self._result(state, Run(job.app_name, "local"), "COMPLETED", job, backend="local")
+
     def resubmit(self, context: Context, event: dict[str, Any]) -> Any:
         return self._submit(context, event["state"])
 
@@ -219,10 +270,19 @@ class SparkOnEksOperator(BaseOperator):
             backoff_cap_seconds=None if backoff is None else max(backoff, 600.0),
         )
 
-    def _result(self, state: dict[str, Any], run: Run, last_state: str | None, job: ResolvedJob) -> dict[str, Any]:
+    def _result(
+        self,
+        state: dict[str, Any],
+        run: Run,
+        last_state: str | None,
+        job: ResolvedJob,
+        extra: dict[str, Any] | None = None,
+        backend: str | None = None,
+    ) -> dict[str, Any]:
         summary = outcome_summary([AttemptRecord.model_validate(r) for r in state["records"]])
+        extra = {**(extra or {}), **({} if backend else self.backend_impl.result(run, job))}
         return {
-            "backend": self.backend_impl.kind,
+            "backend": backend or self.backend_impl.kind,
             "name": run.name,
             "namespace": run.namespace,
             "tenant": job.tenant_name,
@@ -232,8 +292,25 @@ class SparkOnEksOperator(BaseOperator):
             "outputs": job.outputs,
             **summary,
             "duration_s": round(time.time() - state["started"], 3),
-            **self.backend_impl.result(run, job),
+            **extra,
         }
+
+    @staticmethod
+    def _links(run: Run, job: ResolvedJob, app_id: str) -> dict[str, str | None]:
+        if run.namespace == "local":
+            return {"spark_ui": None, "history": None}
+        ui = job.profile.ui
+        templates = {"spark_ui": ui.spark_ui_url, "history": ui.history_server_url}
+        return link_urls(templates, namespace=run.namespace, name=run.name, app_id=app_id)
+
+    def _push_links(self, context: Context, run: Run, job: ResolvedJob, app_id: str) -> None:
+        """Store the URLs, and each link's own XCom too: Airflow resolves links when a task ends, and
+        this makes them clickable while it is still deferred."""
+        urls = self._links(run, job, app_id)
+        ti = context["ti"]
+        ti.xcom_push(key=LINKS_KEY, value=urls)
+        for link in self.operator_extra_links:
+            ti.xcom_push(key=link.xcom_key, value=urls.get(link.field) or "")
 
     def _log_driver_tail(self, run: Run, always: bool) -> None:
         if self.log_tail_lines <= 0 and not always:
@@ -244,7 +321,9 @@ class SparkOnEksOperator(BaseOperator):
 
     def on_kill(self) -> None:
         """Cancel the run this task waits on (non-deferrable waits; the trigger does it for deferred ones)."""
-        if self._run:
+        if self._local is not None:
+            self._local.kill()
+        elif self._run:
             self.log.info("Cancelling %s/%s", self._run.namespace, self._run.name)
             self.backend_impl.cancel(self._run)
 

@@ -41,3 +41,11 @@ def event_classification(event: dict[str, Any]) -> tuple[Classification, str | N
     elif isinstance(evidence, TimedOut | Cancelled):
         last_state = evidence.last_state
     return classify(evidence), last_state
+
+
+def event_application_id(event: dict[str, Any]) -> str | None:
+    """The Spark application id (`spark-...`) of the run, once the operator has reported it."""
+    for snapshot in reversed(event.get("evidence", {}).get("snapshots") or ()):
+        if snapshot.get("sparkApplicationId"):
+            return str(snapshot["sparkApplicationId"])
+    return None

@@ -3,6 +3,7 @@ the test API server playing the Spark Operator."""
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 from typing import Any
@@ -191,3 +192,31 @@ def test_on_kill_deletes_the_application(cluster: KubeApiServer) -> None:
 def test_a_wrong_job_fails_at_parse_time() -> None:
     with pytest.raises(SpecError, match=r"executor\.memory"):
         SparkOnEksOperator(task_id="spark", job=job(executor={"memory": "4gb"}), profile=PROFILE_PATH)
+
+
+def test_extra_links_resolve_from_xcom(cluster: KubeApiServer, airflow_home: Path) -> None:
+    """Airflow serves an extra link from the XCom named by the link's `xcom_key`."""
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    from airflow_eks_data.links.spark import SparkHistoryLink, SparkUiLink
+
+    cluster.script("compact-events-*", Succeed())
+    out = run(airflow_home, "so_links", job()).xcom["spark"]
+    assert out["spark_ui_url"] == f"https://spark.example.com/datalake/{out['name']}/"
+    assert out["history_url"] == f"https://spark-history.example.com/history/{out['application_id']}/"
+    keys = {SparkUiLink().xcom_key: out["spark_ui_url"], SparkHistoryLink().xcom_key: out["history_url"]}
+    with create_session() as session:
+        rows = session.execute(
+            select(XComModel.key, XComModel.value).where(XComModel.dag_id == "so_links", XComModel.key.in_(keys))
+        ).all()
+    assert {key: _xcom_value(value) for key, value in rows} == keys
+
+
+def _xcom_value(stored: Any) -> Any:
+    """XCom values are stored as JSON, except plain strings pushed by the task runner."""
+    try:
+        return json.loads(stored)
+    except (TypeError, ValueError):
+        return stored

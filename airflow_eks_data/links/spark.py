@@ -1,0 +1,44 @@
+"""Operator extra links: the live Spark UI and the Spark History Server page of a task's run.
+
+The operator stores the URLs in XCom when it submits (and again when the run ends, with the Spark
+application id), so the links work while the task is deferred and after any restart.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import BaseOperatorLink, XCom
+
+if TYPE_CHECKING:
+    from airflow.providers.common.compat.sdk import TaskInstanceKey
+
+LINKS_KEY = "spark_links"
+"""XCom key holding `{"spark_ui": url, "history": url}` for the task's current run."""
+
+
+def link_urls(templates: dict[str, str | None], **fields: Any) -> dict[str, str | None]:
+    """Format the profile's URL templates (`{namespace}`, `{name}`, `{app_id}`); unset ones stay None."""
+    return {key: template.format(**fields) if template else None for key, template in templates.items()}
+
+
+class _XComLink(BaseOperatorLink):
+    field = ""
+
+    def get_link(self, operator: Any, *, ti_key: TaskInstanceKey) -> str:
+        urls = XCom.get_value(key=LINKS_KEY, ti_key=ti_key) or {}
+        return str(urls.get(self.field) or "")
+
+
+class SparkUiLink(_XComLink):
+    """The driver's Spark UI while the application runs."""
+
+    name = "Spark UI"
+    field = "spark_ui"
+
+
+class SparkHistoryLink(_XComLink):
+    """The Spark History Server page of the application, once it has an application id."""
+
+    name = "Spark History Server"
+    field = "history"
