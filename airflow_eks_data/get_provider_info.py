@@ -26,7 +26,11 @@ def get_provider_info() -> dict[str, Any]:
         "hooks": [
             {
                 "integration-name": "Spark on Amazon EKS",
-                "python-modules": ["airflow_eks_data.hooks.spark_operator", "airflow_eks_data.hooks.local_spark"],
+                "python-modules": [
+                    "airflow_eks_data.hooks.spark_operator",
+                    "airflow_eks_data.hooks.emr_on_eks",
+                    "airflow_eks_data.hooks.local_spark",
+                ],
             },
         ],
         "operators": [
@@ -35,7 +39,10 @@ def get_provider_info() -> dict[str, Any]:
         "sensors": [
             {
                 "integration-name": "Spark on Amazon EKS",
-                "python-modules": ["airflow_eks_data.sensors.spark_application"],
+                "python-modules": [
+                    "airflow_eks_data.sensors.spark_application",
+                    "airflow_eks_data.sensors.emr_job_run",
+                ],
             },
         ],
         "triggers": [
@@ -43,6 +50,7 @@ def get_provider_info() -> dict[str, Any]:
                 "integration-name": "Spark on Amazon EKS",
                 "python-modules": [
                     "airflow_eks_data.triggers.spark_application",
+                    "airflow_eks_data.triggers.emr_job_run",
                     "airflow_eks_data.triggers.resubmit",
                 ],
             },

@@ -9,7 +9,7 @@ import pytest
 
 from airflow_eks_data.spec import PlatformProfile, SparkJob
 
-pytest_plugins = ["tests.kubeapi.fixtures"]
+pytest_plugins = ["tests.kubeapi.fixtures", "tests.emr.fixtures"]
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "dags_examples"

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
     from airflow_eks_data.hooks.local_spark import LocalSparkHook
 
-SUPPORTED = ("spark_operator", "local")
+SUPPORTED = ("spark_operator", "emr_on_eks", "local")
 
 
 class SparkOnEksOperator(BaseOperator):
@@ -53,7 +53,9 @@ class SparkOnEksOperator(BaseOperator):
     :param profile: profile name, YAML path or `PlatformProfile`; default `[eks_data] default_profile`.
     :param backend: `spark_operator`, `emr_on_eks` or `local`; default: the profile's backend.
     :param tenant: tenant, when the job does not name one.
-    :param kubernetes_conn_id: Airflow `kubernetes` connection to the EKS cluster.
+    :param kubernetes_conn_id: Airflow `kubernetes` connection to the EKS cluster (Spark Operator).
+    :param aws_conn_id: Airflow `aws` connection (EMR on EKS).
+    :param region_name: AWS region of the virtual cluster (default: the connection's).
     :param deferrable: wait in the triggerer (default) instead of a worker slot.
     :param interruption_retries: resubmissions after spot interruptions (default: job, then profile, then 3).
     :param retry_on_failure: let Airflow retry application failures too (default: fail fast).
@@ -74,6 +76,8 @@ class SparkOnEksOperator(BaseOperator):
         backend: str | None = None,
         tenant: str | None = None,
         kubernetes_conn_id: str = "kubernetes_default",
+        aws_conn_id: str | None = "aws_default",
+        region_name: str | None = None,
         deferrable: bool = True,
         interruption_retries: int | None = None,
         retry_on_failure: bool | None = None,
@@ -88,6 +92,8 @@ class SparkOnEksOperator(BaseOperator):
         self.backend = backend
         self.tenant = tenant
         self.kubernetes_conn_id = kubernetes_conn_id
+        self.aws_conn_id = aws_conn_id
+        self.region_name = region_name
         self.deferrable = deferrable
         self.interruption_retries = interruption_retries
         self.retry_on_failure = retry_on_failure
@@ -126,6 +132,10 @@ class SparkOnEksOperator(BaseOperator):
 
     @cached_property
     def backend_impl(self) -> Backend:
+        if self._prepare().target == "emr_on_eks":
+            from airflow_eks_data.backends.emr_on_eks import EmrOnEksBackend
+
+            return EmrOnEksBackend(self.aws_conn_id, self.region_name)
         from airflow_eks_data.backends.spark_operator import SparkOperatorBackend
 
         return SparkOperatorBackend(self.kubernetes_conn_id)

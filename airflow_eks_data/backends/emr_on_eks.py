@@ -1,0 +1,109 @@
+"""Submit EMR on EKS job runs, idempotently per attempt, and find them again after a worker died."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
+
+from airflow_eks_data.backends.base import Attempt, Run, WaitSettings
+from airflow_eks_data.pipeline import Prepared
+from airflow_eks_data.resolve import ResolvedJob
+from airflow_eks_data.triggers.emr_job_run import EmrEksJobRunTrigger
+
+if TYPE_CHECKING:
+    from airflow_eks_data.hooks.emr_on_eks import EmrEksHook
+
+TASK_KEY_TAG = "airflow-eks-data/task-key"
+TRY_TAG = "airflow-eks-data/try"
+ATTEMPT_TAG = "airflow-eks-data/attempt"
+ADOPT_WINDOW = timedelta(days=2)
+"""How far back a retry looks for its task's job runs (ListJobRuns cannot filter by tag)."""
+
+
+class EmrOnEksBackend:
+    kind = "emr_on_eks"
+
+    def __init__(self, aws_conn_id: str | None, region_name: str | None) -> None:
+        self.aws_conn_id = aws_conn_id
+        self.region_name = region_name
+
+    @cached_property
+    def hook(self) -> EmrEksHook:
+        # Imported here: boto3 and the amazon provider are slow to import, and DAG files never need them.
+        from airflow_eks_data.hooks.emr_on_eks import EmrEksHook
+
+        return EmrEksHook(aws_conn_id=self.aws_conn_id, region_name=self.region_name)
+
+    def adoptable(self, job: ResolvedJob, key: str) -> Run | None:
+        from airflow_eks_data.hooks.emr_on_eks import ACTIVE_STATES
+
+        virtual_cluster = _virtual_cluster(job)
+        created_after = datetime.now(UTC) - ADOPT_WINDOW
+        for states in (ACTIVE_STATES, ("COMPLETED",)):
+            found = self.hook.find_job_runs(
+                virtual_cluster, tags={TASK_KEY_TAG: key}, states=states, created_after=created_after
+            )
+            if found:
+                return Run(str(found[0]["id"]), virtual_cluster, int((found[0].get("tags") or {}).get(ATTEMPT_TAG, 1)))
+        return None
+
+    def submit(self, prepared: Prepared, attempt: Attempt) -> Run:
+        from airflow_eks_data.hooks.emr_on_eks import SubmissionFailed
+
+        request = dict(prepared.document["request"])
+        # The attempt's name is deterministic, so a worker that dies after StartJobRun and retries it
+        # gets the same run back instead of a second one.
+        request["clientToken"] = prepared.job.app_name
+        request["tags"] = {
+            **request.get("tags", {}),
+            TASK_KEY_TAG: attempt.key,
+            TRY_TAG: str(attempt.try_number),
+            ATTEMPT_TAG: str(attempt.number),
+        }
+        self.hook.upload_pod_templates(prepared.document["podTemplates"])
+        try:
+            started = self.hook.start_job_run(request)
+        except SubmissionFailed as exc:
+            if exc.verdict.infrastructure:
+                raise AirflowException(f"StartJobRun kept failing: {exc.verdict.reason}") from exc
+            raise AirflowFailException(f"StartJobRun refused the request: {exc.verdict.reason}") from exc
+        return Run(str(started["id"]), request["virtualClusterId"], attempt.number, {"request": request})
+
+    def trigger(self, run: Run, wait: WaitSettings, state: dict[str, Any]) -> EmrEksJobRunTrigger:
+        return EmrEksJobRunTrigger(
+            run.namespace,
+            run.name,
+            self.aws_conn_id,
+            self.region_name,
+            started_at=wait.started_at,
+            deadline=wait.deadline,
+            poll_interval=wait.poll_interval,
+            state=state,
+        )
+
+    def cancel(self, run: Run) -> None:
+        self.hook.cancel_job_run(run.namespace, run.name)
+
+    def log_tail(self, run: Run, lines: int) -> list[str]:
+        return []  # driver logs are in CloudWatch or S3: see `log_locations` in the result
+
+    def result(self, run: Run, job: ResolvedJob) -> dict[str, Any]:
+        from airflow_eks_data.hooks.emr_on_eks import log_locations
+        from airflow_eks_data.render.emr_on_eks import render_emr_job_run
+
+        monitoring = render_emr_job_run(job).request["configurationOverrides"].get("monitoringConfiguration")
+        return {
+            "job_run_id": run.name,
+            "virtual_cluster_id": run.namespace,
+            "release_label": job.profile.emr.release_label,
+            "log_locations": log_locations(monitoring, run.namespace, run.name, self.hook.conn_region_name),
+        }
+
+
+def _virtual_cluster(job: ResolvedJob) -> str:
+    if job.tenant.emr is None:
+        raise AirflowFailException(f"tenant {job.tenant_name} has no EMR virtual cluster")
+    return job.tenant.emr.virtual_cluster_id

@@ -1,0 +1,60 @@
+"""Pytest fixtures for EMR on EKS against moto's server over HTTP.
+
+Import the ones a module needs (`from tests.emr.fixtures import aws_conn, moto_server, virtual_cluster`),
+or register the module with `pytest_plugins`. The state of moto's backends is reset for every test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.emr.faults import Faults
+from tests.emr.moto_emr import EmrMoto, quiet_werkzeug
+
+NO_BOTOCORE_RETRIES = {"retries": {"total_max_attempts": 1}}
+"""botocore retries throttling and 5xx on its own; tests of our own back-pressure turn that off."""
+
+
+def boto_client(server: EmrMoto, service: str) -> Any:
+    return server.client(service)
+
+
+def create_virtual_cluster(server: EmrMoto, namespace: str = "datalake") -> str:
+    """A virtual cluster created through the API, as a platform team would."""
+    created = boto_client(server, "emr-containers").create_virtual_cluster(
+        name=f"vc-{namespace}",
+        containerProvider={"id": "eks-data", "type": "EKS", "info": {"eksInfo": {"namespace": namespace}}},
+    )
+    return str(created["id"])
+
+
+@pytest.fixture
+def moto_server() -> Iterator[EmrMoto]:
+    """moto's server on 127.0.0.1 (free port), with a fault layer and call counts, fresh state."""
+    from moto.emrcontainers.models import emrcontainers_backends
+    from moto.s3.models import s3_backends
+
+    quiet_werkzeug()
+    emrcontainers_backends.reset()
+    s3_backends.reset()
+    server = EmrMoto(Faults())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def aws_conn(moto_server: EmrMoto, monkeypatch: pytest.MonkeyPatch) -> str:
+    """`aws_default` as an env connection to `moto_server` (dummy credentials, botocore retries off)."""
+    monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", moto_server.connection_json(**NO_BOTOCORE_RETRIES))
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    return "aws_default"
+
+
+@pytest.fixture
+def virtual_cluster(moto_server: EmrMoto) -> str:
+    return create_virtual_cluster(moto_server)

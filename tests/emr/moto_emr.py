@@ -1,0 +1,170 @@
+"""moto's server in this process, playing EMR on EKS (emr-containers) and S3 for the tests and benchmarks.
+
+moto's job runs start RUNNING and stay there: nothing in moto ever finishes them, and there is no HTTP
+way to. Runs are moved to COMPLETED, FAILED or CANCELLED here, through moto's in-process backend, while
+clients reach the server only over HTTP. Two gaps of moto are closed so that the code under test meets
+the service's behaviour, not moto's shortcuts:
+- `createdAt` is the real creation time (moto truncates it to midnight, which breaks `createdAfter`);
+- `clientToken` is honoured: a repeated StartJobRun with the same token returns the same run.
+
+A control route (`POST /_emr_test/state`, `GET /_emr_test/calls`) does the same for a server running
+in another process (the benchmark keeps moto off the client's CPU that way).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from moto.core.utils import utcnow
+from moto.emrcontainers.models import EMRContainersBackend, JobRun, emrcontainers_backends
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import make_server
+
+from tests.emr.faults import App, Environ, Faults, StartResponse
+
+ACCOUNT = "123456789012"
+REGION = "eu-west-1"
+RELEASE_LABEL = "emr-7.5.0-latest"
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/emr-datalake"
+TERMINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
+_PATCH_LOCK = threading.Lock()
+_PATCHED = {"servers": 0}
+_original_start: Callable[..., JobRun] = EMRContainersBackend.start_job_run
+
+
+def _start_job_run(self: EMRContainersBackend, **kwargs: Any) -> JobRun:
+    """StartJobRun as the service does it: idempotent by clientToken, stamped with the real time."""
+    for run in list(self.job_runs.values()):
+        if run.client_token == kwargs["client_token"] and run.virtual_cluster_id == kwargs["virtual_cluster_id"]:
+            return run
+    run = _original_start(self, **kwargs)
+    run.created_at = utcnow()
+    return run
+
+
+@contextmanager
+def service_fidelity() -> Iterator[None]:
+    """Patch moto's backend class while at least one server is up (reference-counted)."""
+    with _PATCH_LOCK:
+        _PATCHED["servers"] += 1
+        EMRContainersBackend.start_job_run = _start_job_run  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        with _PATCH_LOCK:
+            _PATCHED["servers"] -= 1
+            if not _PATCHED["servers"]:
+                EMRContainersBackend.start_job_run = _original_start  # type: ignore[method-assign]
+
+
+class _QuietHandler(MotoRequestHandler):
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+class EmrMoto(ThreadedMotoServer):
+    """A started-on-demand moto server on 127.0.0.1 (a free port), with faults and call counts."""
+
+    def __init__(self, faults: Faults | None = None) -> None:
+        super().__init__(ip_address="127.0.0.1", port=0, verbose=False)
+        self.faults = faults or Faults()
+        self._fidelity = service_fidelity()
+        self._clients: dict[str, Any] = {}
+
+    def _server_entry(self) -> None:
+        app = self._control(self.faults.wrap(DomainDispatcherApplication(create_backend_app)))
+        self._server = make_server(self._ip_address, self._port, app, True, request_handler=_QuietHandler)
+        self._server_ready_event.set()
+        self._server.serve_forever()
+
+    def start(self) -> None:
+        self._fidelity.__enter__()
+        super().start()
+
+    def stop(self) -> None:
+        super().stop()
+        self._fidelity.__exit__(None, None, None)
+
+    def __enter__(self) -> EmrMoto:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        host, port = self.get_host_and_port()
+        return f"http://{host}:{port}"
+
+    def client(self, service: str) -> Any:
+        """A boto3 client of this server (cached): what the tests use to play users and other tools."""
+        if service not in self._clients:
+            import boto3  # type: ignore[import-untyped]
+
+            self._clients[service] = boto3.client(
+                service,
+                endpoint_url=self.url,
+                region_name=REGION,
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+            )
+        return self._clients[service]
+
+    @property
+    def backend(self) -> EMRContainersBackend:
+        return emrcontainers_backends[ACCOUNT][REGION]
+
+    def connection_json(self, **config: Any) -> str:
+        """An Airflow `aws` connection to this server (dummy credentials; `config` = botocore Config)."""
+        extra: dict[str, Any] = {"endpoint_url": self.url, "region_name": REGION}
+        if config:
+            extra["config_kwargs"] = config
+        return json.dumps({"conn_type": "aws", "login": "testing", "password": "testing", "extra": extra})
+
+    def set_state(
+        self, run_id: str, state: str, failure_reason: str | None = None, state_details: str | None = None
+    ) -> None:
+        """Move a run, as EMR would: terminal states get `finishedAt`."""
+        run = self.backend.job_runs[run_id]
+        run.failure_reason = failure_reason  # type: ignore[assignment]
+        run.state_details = state_details
+        if state in TERMINAL:
+            run.finished_at = utcnow()
+        run.state = state
+
+    def state(self, run_id: str) -> str:
+        return str(self.backend.job_runs[run_id].state)
+
+    def runs(self, virtual_cluster_id: str | None = None) -> list[JobRun]:
+        return [r for r in self.backend.job_runs.values() if virtual_cluster_id in (None, r.virtual_cluster_id)]
+
+    def _control(self, app: App) -> App:
+        def control(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+            path = environ.get("PATH_INFO", "")
+            if not path.startswith("/_emr_test/"):
+                return app(environ, start_response)
+            if path == "/_emr_test/state":
+                size = int(environ.get("CONTENT_LENGTH") or 0)
+                for change in json.loads(environ["wsgi.input"].read(size)):
+                    self.set_state(**change)
+                body = b"{}"
+            else:
+                by_cluster = [[vc, op, n] for (vc, op), n in self.faults.by_cluster.items()]
+                body = json.dumps(
+                    {"calls": dict(self.faults.calls), "by_cluster": by_cluster, "injected": dict(self.faults.injected)}
+                ).encode()
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
+
+        return control
+
+
+def quiet_werkzeug() -> None:
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
