@@ -322,13 +322,15 @@ class AsyncEmrEksHook(_EmrEksBase):
         *,
         client: Any = None,
         page_size: int | None = None,
+        on_page: Callable[[list[dict[str, Any]]], None] | None = None,
     ) -> JobRunListing:
         """Every page of ListJobRuns filtered by creation time and state. Each page is retried on its
-        own, so a throttled page does not restart the sweep."""
+        own, so a throttled page does not restart the sweep; `on_page` sees each page as it arrives,
+        so runs on the first pages are settled without waiting for the last."""
         if client is None:
             async with self.client() as opened:
                 return await self.list_job_runs(
-                    virtual_cluster_id, created_after, states, client=opened, page_size=page_size
+                    virtual_cluster_id, created_after, states, client=opened, page_size=page_size, on_page=on_page
                 )
         params: dict[str, Any] = {"virtualClusterId": virtual_cluster_id}
         if created_after is not None:
@@ -343,7 +345,10 @@ class AsyncEmrEksHook(_EmrEksBase):
             calls += 1
             page = await self._call(client, "list_job_runs", "ListJobRuns", **params)
             retried += int(bool((page.get("ResponseMetadata") or {}).get("RetryAttempts")))
-            runs += jsonable(page.get("jobRuns", []))
+            found = jsonable(page.get("jobRuns", []))
+            runs += found
+            if on_page is not None:
+                on_page(found)
             if not page.get("nextToken"):
                 return JobRunListing(runs, calls, retried)
             params["nextToken"] = page["nextToken"]

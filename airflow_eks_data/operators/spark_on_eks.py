@@ -25,6 +25,7 @@ from airflow_eks_data.outcomes import (
     Escalation,
     Outcome,
     decide,
+    metric_name,
     outcome_summary,
 )
 from airflow_eks_data.pipeline import Prepared, load_profile, prepare
@@ -203,6 +204,7 @@ class SparkOnEksOperator(BaseOperator):
             AttemptRecord.of(run.attempt, classification, decision, run.name).model_dump(mode="json")
         )
         state["interruptions"] = decision.interruptions
+        self._count(classification.outcome, job)
         self.log.info(
             "Attempt %d (%s): %s: %s; %s",
             run.attempt,
@@ -267,6 +269,13 @@ class SparkOnEksOperator(BaseOperator):
             raise AirflowException(f"{job.app_name}: {classification.reason} ({decision.reason})")
         state = {"records": [record], "started": started}
         return self._result(state, Run(job.app_name, "local"), "COMPLETED", job, backend="local")
+
+    def _count(self, outcome: Outcome, job: ResolvedJob) -> None:
+        """One counter per attempt and outcome (StatsD or OpenTelemetry, as Airflow is configured)."""
+        from airflow.providers.common.compat.sdk import Stats
+
+        tags = {"tenant": job.tenant_name, "job": job.job_name, "backend": self.backend_impl.kind}
+        Stats.incr(metric_name(outcome), tags=tags)
 
     def resubmit(self, context: Context, event: dict[str, Any]) -> Any:
         return self._submit(context, event["state"])

@@ -149,9 +149,15 @@ class JobRunPoller:
             throttled |= await self._describe_all(hook, client, unknown)
         if known:
             since = min(w.created_after for run_id in known for w in self.waiters.get(run_id, ()) if w.created_after)
+
+            def settle_completed(page: list[dict[str, Any]]) -> None:
+                for run in page:
+                    if run.get("state") == "COMPLETED" and run["id"] in self.waiters:
+                        self._settle(run["id"], run=run)
+
             try:
                 listing = await hook.list_job_runs(
-                    self.virtual_cluster_id, since - CLOCK_SKEW, LISTED_STATES, client=client
+                    self.virtual_cluster_id, since - CLOCK_SKEW, LISTED_STATES, client=client, on_page=settle_completed
                 )
             except Exception as exc:
                 if not _transient(exc):  # refused (access denied, no such cluster): every wait fails alike
@@ -166,6 +172,8 @@ class JobRunPoller:
             ended = []
             for run_id in known:
                 run = listed.get(run_id)
+                if run_id not in self.waiters:
+                    continue  # settled as its page arrived
                 if run is None:
                     ended.append(run_id)
                 elif run.get("state") == "COMPLETED":
