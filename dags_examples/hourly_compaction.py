@@ -11,6 +11,7 @@ Where it runs is configuration, not code: Variables `compaction_backend` (`spark
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -123,7 +124,8 @@ with DAG(
 
 
 def read_manifest(lake: str, run: dict[str, Any]) -> dict[str, Any] | None:
-    """The `_MANIFEST.json` the job committed with the table's compacted hour, if readable here."""
+    """The `_MANIFEST.json` the job committed with the table's compacted hour, if readable here
+    (S3 needs `apache-airflow-providers-amazon[s3fs]` where the summary runs)."""
     from airflow.sdk import ObjectStoragePath
 
     output = next(iter(run.get("outputs") or []), None)
@@ -133,5 +135,6 @@ def read_manifest(lake: str, run: dict[str, Any]) -> dict[str, Any] | None:
     path = ObjectStoragePath(uri if "://" in uri else f"file://{uri}") / "_MANIFEST.json"
     try:
         return dict(json.loads(path.read_text()))
-    except (FileNotFoundError, OSError, ValueError):
+    except Exception as exc:  # a report must not fail the run: missing file, no s3fs installed, no access
+        logging.getLogger(__name__).warning("No manifest for %s: %s", output, exc)
         return None
