@@ -25,6 +25,7 @@ FORBIDDEN = 403
 CONFLICT = 409
 CR: dict[str, Any] = {"group": GROUP, "version": VERSION, "plural": PLURAL}
 _RAISE: Any = object()
+REQUEST_TIMEOUT = 60
 _CLIENT_PROPERTIES = ("api_client", "core_v1_client", "custom_object_client")
 
 
@@ -137,7 +138,32 @@ class SparkOperatorHook(KubernetesHook):
 
 
 class AsyncSparkOperatorHook(AsyncKubernetesHook):
-    """Triggerer-side SparkApplication calls (async, kubernetes_asyncio)."""
+    """Triggerer-side SparkApplication calls (async, kubernetes_asyncio).
+
+    One API client lives as long as the hook: building one per call (what `get_conn()` does) costs an
+    SSL context, tens of milliseconds of CPU that block the triggerer's event loop. Triggers share the
+    hook of their namespace's watch, so a thousand waits use one client. Call `close()` when done.
+    """
+
+    _api_client: Any = None
+    _stale: Any = None
+
+    async def _api(self) -> Any:
+        """The hook's client, with credentials reloaded as the cncf hook does (exec plugins refresh)."""
+        from kubernetes_asyncio import client
+
+        if self._stale is not None:
+            stale, self._stale = self._stale, None
+            await stale.close()
+        await self._load_config()  # type: ignore[no-untyped-call]
+        if self._api_client is None:
+            self._api_client = client.ApiClient(configuration=self.client_configuration)
+        return self._api_client
+
+    async def close(self) -> None:
+        if self._api_client is not None:
+            client, self._api_client = self._api_client, None
+            await client.close()
 
     async def _json(
         self, method: str, api_class: str, /, *, missing: Any = _RAISE, forbidden_ok: bool = False, **kwargs: Any
@@ -147,11 +173,11 @@ class AsyncSparkOperatorHook(AsyncKubernetesHook):
         from kubernetes_asyncio import client
 
         async def call() -> Any:
-            async with self.get_conn() as api:
-                response = await getattr(getattr(client, api_class)(api), method)(**kwargs, _preload_content=False)
-                body = await response.read()
-                _raise_for_status(response, body)
-                return json.loads(body)
+            api = getattr(client, api_class)(await self._api())
+            response = await getattr(api, method)(**kwargs, _preload_content=False, _request_timeout=REQUEST_TIMEOUT)
+            body = await response.read()
+            _raise_for_status(response, body)
+            return json.loads(body)
 
         try:
             return await acall_with_retries(call, renew=self.renew)
@@ -162,10 +188,11 @@ class AsyncSparkOperatorHook(AsyncKubernetesHook):
             return missing
 
     def renew(self) -> None:
-        """Forget the loaded configuration so that the next call reads fresh credentials."""
+        """Forget the loaded configuration and client so that the next call reads fresh credentials."""
         self._config_loaded = False
         self.client_configuration = None
         self._is_exec_auth = None
+        self._stale, self._api_client = self._api_client, None
 
     async def get_application(self, name: str, namespace: str) -> dict[str, Any] | None:
         return await self._json(  # type: ignore[no-any-return]
@@ -193,24 +220,26 @@ class AsyncSparkOperatorHook(AsyncKubernetesHook):
         """Raw watch events (`type`, `object`) from `resource_version`, until the server ends the stream."""
         from kubernetes_asyncio import client
 
-        async with self.get_conn() as api:
-            response = await client.CustomObjectsApi(api).list_namespaced_custom_object(
-                GROUP,
-                VERSION,
-                namespace,
-                PLURAL,
-                watch=True,
-                resource_version=resource_version,
-                allow_watch_bookmarks=True,
-                timeout_seconds=timeout_seconds,
-                _preload_content=False,
-                _request_timeout=timeout_seconds + 30,
-            )
+        response = await client.CustomObjectsApi(await self._api()).list_namespaced_custom_object(
+            GROUP,
+            VERSION,
+            namespace,
+            PLURAL,
+            watch=True,
+            resource_version=resource_version,
+            allow_watch_bookmarks=True,
+            timeout_seconds=timeout_seconds,
+            _preload_content=False,
+            _request_timeout=timeout_seconds + 30,
+        )
+        try:
             if response.status >= 400:
                 _raise_for_status(response, await response.read())
             async for line in response.content:
                 if line.strip():
                     yield json.loads(line)
+        finally:
+            response.release()
 
     async def _pod(self, application: Mapping[str, Any]) -> dict[str, Any] | None:
         namespace = application["metadata"]["namespace"]

@@ -77,7 +77,14 @@ class SparkApplicationSensor(BaseSensorOperator):
             return False
         from airflow_eks_data.hooks.spark_operator import AsyncSparkOperatorHook
 
-        evidence = asyncio.run(AsyncSparkOperatorHook(conn_id=self.kubernetes_conn_id).driver_evidence(application))
+        async def collect() -> dict[str, Any]:
+            hook = AsyncSparkOperatorHook(conn_id=self.kubernetes_conn_id)
+            try:
+                return await hook.driver_evidence(application)
+            finally:
+                await hook.close()
+
+        evidence = asyncio.run(collect())
         classification = classify(SparkOperatorEvidence(snapshots=(application.get("status") or {},), **evidence))
         return self._finish(classification.outcome, classification.reason)
 

@@ -33,7 +33,8 @@ class ApplicationWatch:
 
     def __init__(self, namespace: str, hook_factory: HookFactory) -> None:
         self.namespace = namespace
-        self.hook_factory = hook_factory
+        self.hook = hook_factory()
+        """Shared by every trigger of this namespace: one API client, however many waits."""
         self.cache: dict[str, dict[str, Any]] = {}
         self.subscribers: dict[str, set[asyncio.Queue[Update]]] = {}
         self.synced = asyncio.Event()
@@ -49,6 +50,7 @@ class ApplicationWatch:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        await self.hook.close()
 
     def add(self, name: str) -> asyncio.Queue[Update]:
         queue: asyncio.Queue[Update] = asyncio.Queue()
@@ -73,7 +75,7 @@ class ApplicationWatch:
 
     def _replace(self, items: list[dict[str, Any]]) -> None:
         """A fresh list: publish what changed while we were not watching, including deletions."""
-        fresh = {item["metadata"]["name"]: item for item in items}
+        fresh = {item["metadata"]["name"]: _slim(item) for item in items}
         for name in self.cache.keys() - fresh.keys():
             self._publish(name, None)
         for name, item in fresh.items():
@@ -85,7 +87,7 @@ class ApplicationWatch:
         self.cache = fresh
 
     async def _run(self) -> None:
-        hook = self.hook_factory()
+        hook = self.hook
         policy = RetryPolicy(attempts=1_000_000, base=0.5, cap=30.0)
         resource_version: str | None = None
         failures = 0
@@ -133,9 +135,17 @@ class ApplicationWatch:
             self.cache.pop(name, None)
             self._publish(name, None)
         else:
-            self.cache[name] = obj
-            self._publish(name, obj)
+            self.cache[name] = _slim(obj)
+            self._publish(name, self.cache[name])
         return str(version) if version else None
+
+
+def _slim(application: dict[str, Any]) -> dict[str, Any]:
+    """What waiting needs of an application: its identity and status, not its spec (kilobytes each,
+    times every application in the namespace)."""
+    meta = application.get("metadata") or {}
+    keep = ("name", "namespace", "resourceVersion", "creationTimestamp", "deletionTimestamp", "labels")
+    return {"metadata": {k: meta[k] for k in keep if k in meta}, "status": application.get("status") or {}}
 
 
 class _Gone(Exception):

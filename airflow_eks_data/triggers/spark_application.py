@@ -92,11 +92,11 @@ class SparkApplicationTrigger(BaseTrigger):
 
     async def wait(self) -> dict[str, Any]:
         """Wait until the run ends; return `{"evidence": ...}` or `{"classification": ...}`."""
-        hook = self._hook()
         snapshots: list[dict[str, Any]] = []
         seen: dict[str, dict[str, Any] | None] = {"pod": None, "node": None}
         key = (self.kubernetes_conn_id, self.namespace)
         async with REGISTRY.subscribe(key, self.namespace, self.name, self._hook) as (watch, updates):
+            hook = watch.hook
             latest = await self._first_look(watch, updates, hook)
             while True:
                 if latest is None:
@@ -110,7 +110,7 @@ class SparkApplicationTrigger(BaseTrigger):
                 state = app_state(latest)
                 if changed and state in LOOK_AT_DRIVER:
                     pod, node = await hook.driver_pod_and_node(latest)
-                    seen["pod"], seen["node"] = pod or seen["pod"], node or seen["node"]
+                    seen["pod"], seen["node"] = _slim_pod(pod) or seen["pod"], _slim_node(node) or seen["node"]
                 if state in TERMINAL:
                     evidence = await hook.driver_evidence(latest, seen["pod"], seen["node"])
                     return {"evidence": SparkOperatorEvidence(snapshots=tuple(snapshots), **evidence).to_dict()}
@@ -174,7 +174,35 @@ class SparkApplicationTrigger(BaseTrigger):
         """A user killed the task (Airflow 3.3+): delete what this task submitted, so nothing is orphaned."""
         if self.delete_on_kill:
             self.log.info("Deleting SparkApplication %s/%s", self.namespace, self.name)
-            await self._hook().delete_application(self.name, self.namespace)
+            hook = self._hook()
+            try:
+                await hook.delete_application(self.name, self.namespace)
+            finally:
+                await hook.close()
+
+
+def _slim_pod(pod: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The parts of a driver pod the classifier reads, kept while the wait lasts."""
+    if not pod:
+        return None
+    meta = pod.get("metadata") or {}
+    return {
+        "metadata": {k: meta[k] for k in ("name", "namespace", "labels") if k in meta},
+        "spec": {k: v for k, v in (pod.get("spec") or {}).items() if k in ("nodeName", "nodeSelector", "affinity")},
+        "status": pod.get("status") or {},
+    }
+
+
+def _slim_node(node: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not node:
+        return None
+    return {
+        "metadata": {
+            "name": (node.get("metadata") or {}).get("name"),
+            "labels": (node.get("metadata") or {}).get("labels") or {},
+        },
+        "spec": {"taints": (node.get("spec") or {}).get("taints") or []},
+    }
 
 
 def _record(snapshots: list[dict[str, Any]], application: dict[str, Any]) -> bool:
