@@ -45,6 +45,9 @@ class Backend(Protocol):
     def adoptable(self, job: ResolvedJob, key: str) -> Run | None:
         """This task's run from an earlier try that still runs or that succeeded, to wait on instead."""
 
+    def still_adoptable(self, run: Run) -> bool:
+        """Whether a run remembered by an earlier try still runs or succeeded."""
+
     def submit(self, prepared: Prepared, attempt: Attempt) -> Run:
         """Submit one attempt idempotently (a repeated call returns the same run)."""
 

@@ -50,6 +50,12 @@ class EmrOnEksBackend:
                 return Run(str(found[0]["id"]), virtual_cluster, int((found[0].get("tags") or {}).get(ATTEMPT_TAG, 1)))
         return None
 
+    def still_adoptable(self, run: Run) -> bool:
+        from airflow_eks_data.hooks.emr_on_eks import ACTIVE_STATES
+
+        job_run = self.hook.describe_job_run(run.namespace, run.name)
+        return job_run is not None and job_run.get("state") in (*ACTIVE_STATES, "COMPLETED")
+
     def submit(self, prepared: Prepared, attempt: Attempt) -> Run:
         from airflow_eks_data.hooks.emr_on_eks import SubmissionFailed
 

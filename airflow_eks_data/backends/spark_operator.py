@@ -42,6 +42,10 @@ class SparkOperatorBackend:
         meta = candidates[-1]["metadata"]
         return Run(meta["name"], meta["namespace"], int((meta.get("labels") or {}).get(ATTEMPT_LABEL, 1)))
 
+    def still_adoptable(self, run: Run) -> bool:
+        application = self.hook.get_application(run.name, run.namespace)
+        return application is not None and app_state(application) != "FAILED"
+
     def submit(self, prepared: Prepared, attempt: Attempt) -> Run:
         manifest = prepared.document
         manifest["metadata"]["labels"].update(

@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     from airflow_eks_data.hooks.local_spark import LocalSparkHook
 
 SUPPORTED = ("spark_operator", "emr_on_eks", "local")
+RUN_STATE_KEY = "airflow_eks_data.run"
+"""Task state store key of the current attempt's run, read by the next try."""
 
 
 class SparkOnEksOperator(BaseOperator):
@@ -158,7 +160,7 @@ class SparkOnEksOperator(BaseOperator):
             "records": [],
             "started": time.time(),
         }
-        adopted = self.backend_impl.adoptable(self._prepare().job, state["key"])
+        adopted = self._remembered(context) or self.backend_impl.adoptable(self._prepare().job, state["key"])
         if adopted is not None:
             self.log.info("Reattaching to %s/%s, submitted by an earlier try", adopted.namespace, adopted.name)
             state["attempt"] = adopted.attempt
@@ -169,10 +171,27 @@ class SparkOnEksOperator(BaseOperator):
         name = attempt_name(str(self.job.get("name", "job")), state["key"], state["try"], state["attempt"])
         prepared = self._prepare(name, Escalation(**state.get("escalation", {})))
         run = self.backend_impl.submit(prepared, Attempt(state["key"], state["try"], state["attempt"]))
+        self._remember(context, run)
         verb = "Submitted" if run.extra.get("created", True) else "Found already submitted"
         self.log.info("%s %s/%s (attempt %d)", verb, run.namespace, run.name, state["attempt"])
         state["submitted"] = time.time()
         return self._wait(context, run, state)
+
+    def _remembered(self, context: Context) -> Run | None:
+        """The run an earlier try recorded in Airflow's task state store (Airflow 3.3+), if it still
+        runs or succeeded; else None, and the backend's label or tag lookup decides."""
+        store = context.get("task_state_store")
+        saved = store.get(RUN_STATE_KEY) if store is not None else None
+        if not isinstance(saved, dict):
+            return None
+        run = Run(str(saved["name"]), str(saved["namespace"]), int(str(saved["attempt"])))
+        return run if self.backend_impl.still_adoptable(run) else None
+
+    def _remember(self, context: Context, run: Run) -> None:
+        store = context.get("task_state_store")
+        if store is not None:
+            value: dict[str, Any] = {"name": run.name, "namespace": run.namespace, "attempt": run.attempt}
+            store.set(RUN_STATE_KEY, value, retention=timedelta(days=7))
 
     def _wait(self, context: Context, run: Run, state: dict[str, Any]) -> Any:
         self._run = run

@@ -220,3 +220,36 @@ def _xcom_value(stored: Any) -> Any:
         return json.loads(stored)
     except (TypeError, ValueError):
         return stored
+
+
+def test_task_state_store_finds_the_run_without_labels(cluster: KubeApiServer, airflow_home: Path) -> None:
+    """Try 1 records its application in Airflow's task state store, loses the labels, then dies."""
+    cluster.script("compact-events-*", Succeed(run_for=20.0))
+    result = run_dag(
+        airflow_home,
+        "so_state_store",
+        f"""
+        from datetime import timedelta
+        from airflow.sdk import DAG
+        from airflow_eks_data.operators.spark_on_eks import SparkOnEksOperator
+
+        class ForgetsLabelsAndDies(SparkOnEksOperator):
+            def _wait(self, context, run, state):
+                if context["ti"].try_number == 1:
+                    self.backend_impl.hook.custom_object_client.patch_namespaced_custom_object(
+                        "sparkoperator.k8s.io", "v1beta2", run.namespace, "sparkapplications", run.name,
+                        {{"metadata": {{"labels": {{"airflow-eks-data/task-key": None}}}}}},
+                    )
+                    raise SystemExit("worker killed after create, before defer")
+                return super()._wait(context, run, state)
+
+        with DAG("so_state_store", schedule=None, catchup=False):
+            ForgetsLabelsAndDies(task_id="spark", job={job()!r}, profile={str(PROFILE_PATH)!r}, retries=1,
+                                 retry_delay=timedelta(0), poll_interval=0.5)
+        """,
+    )
+    assert result.state == "success"
+    assert result.tries["spark"] == 2
+    [app] = applications(cluster)
+    assert "airflow-eks-data/task-key" not in app["metadata"]["labels"]
+    assert app["metadata"]["name"] == result.xcom["spark"]["name"]
