@@ -111,6 +111,8 @@ class SparkApplicationTrigger(BaseTrigger):
                 if changed and state in LOOK_AT_DRIVER:
                     pod, node = await hook.driver_pod_and_node(latest)
                     seen["pod"], seen["node"] = _slim_pod(pod) or seen["pod"], _slim_node(node) or seen["node"]
+                if state == "COMPLETED":  # success needs no evidence: answer at once, with no API call
+                    return {"evidence": SparkOperatorEvidence(snapshots=tuple(snapshots)).to_dict()}
                 if state in TERMINAL:
                     evidence = await hook.driver_evidence(latest, seen["pod"], seen["node"])
                     return {"evidence": SparkOperatorEvidence(snapshots=tuple(snapshots), **evidence).to_dict()}
