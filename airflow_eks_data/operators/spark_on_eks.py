@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
@@ -30,6 +30,7 @@ from airflow_eks_data.outcomes import (
 )
 from airflow_eks_data.pipeline import Prepared, load_profile, prepare
 from airflow_eks_data.resolve import ResolvedJob
+from airflow_eks_data.retry_policy import HAS_RETRY_POLICY, SparkRunFailed, default_retry_policy
 from airflow_eks_data.spec.job import SparkJob
 from airflow_eks_data.spec.loading import read_yaml_mapping
 from airflow_eks_data.spec.names import attempt_name, is_templated, task_key
@@ -89,6 +90,8 @@ class SparkOnEksOperator(BaseOperator):
         log_tail_lines: int = 100,
         **kwargs: Any,
     ) -> None:
+        if kwargs.get("retry_policy") is None:
+            kwargs["retry_policy"] = default_retry_policy()
         super().__init__(**kwargs)
         self.job = self._job_dict(job)
         self.profile = profile
@@ -255,10 +258,7 @@ class SparkOnEksOperator(BaseOperator):
                 trigger=ResubmitAfterTrigger(time.time() + decision.delay_seconds, state), method_name="resubmit"
             )
         self._log_driver_tail(run, always=True)
-        summary = f"{run.name}: {classification.outcome.value}: {classification.reason}"
-        if decision.action is Action.FAIL_FAST:
-            raise AirflowFailException(f"{summary} (not retried: {decision.reason})")
-        raise AirflowException(f"{summary} ({decision.reason})")
+        _fail(f"{run.name}: {classification.outcome.value}: {classification.reason}", decision.action, decision.reason)
 
     def _execute_local(self, context: Context) -> Any:
         """spark-submit in this worker, output streamed to the task log. Not deferrable: the driver is
@@ -282,10 +282,8 @@ class SparkOnEksOperator(BaseOperator):
             classification, interruptions_so_far=0, settings=self._retry_settings(job), rng=random.Random()
         )
         record = AttemptRecord.of(1, classification, decision, job.app_name).model_dump(mode="json")
-        if decision.action is Action.FAIL_FAST:
-            raise AirflowFailException(f"{job.app_name}: {classification.reason} (not retried: {decision.reason})")
         if decision.action is not Action.SUCCEED:
-            raise AirflowException(f"{job.app_name}: {classification.reason} ({decision.reason})")
+            _fail(f"{job.app_name}: {classification.reason}", decision.action, decision.reason)
         state = {"records": [record], "started": started}
         return self._result(state, Run(job.app_name, "local"), "COMPLETED", job, backend="local")
 
@@ -364,6 +362,17 @@ class SparkOnEksOperator(BaseOperator):
         elif self._run:
             self.log.info("Cancelling %s/%s", self._run.namespace, self._run.name)
             self.backend_impl.cancel(self._run)
+
+
+def _fail(summary: str, action: Action, reason: str) -> NoReturn:
+    """Fail the task; whether Airflow may retry is the outcome policy's call (AIP-105 where available)."""
+    fail_fast = action is Action.FAIL_FAST
+    message = f"{summary} ({'not retried: ' if fail_fast else ''}{reason})"
+    if HAS_RETRY_POLICY:
+        raise SparkRunFailed(message, "fail" if fail_fast else "default")
+    if fail_fast:
+        raise AirflowFailException(message)
+    raise AirflowException(message)
 
 
 async def _first_event(trigger: Any) -> dict[str, Any]:
