@@ -131,7 +131,7 @@ def _profiles(args: argparse.Namespace, out: TextIO) -> int:
 
 def _profiles_dir(explicit: str | None) -> Path | None:
     """--profiles-dir, the environment, or (only then, as it is slow to import) Airflow's config."""
-    from airflow_eks_data.spec.loading import PROFILES_DIR_ENV, profiles_dir
+    from airflow_eks_data.spec.loading import profiles_dir
 
     found = profiles_dir(explicit)
     if found is not None or os.environ.get("AIRFLOW_EKS_DATA_NO_AIRFLOW_CONFIG"):
@@ -141,7 +141,6 @@ def _profiles_dir(explicit: str | None) -> Path | None:
     except ImportError:
         return None
     value = conf.get("eks_data", "profiles_dir", fallback=None)
-    del PROFILES_DIR_ENV
     return Path(value) if value else None
 
 

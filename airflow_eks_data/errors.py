@@ -16,7 +16,7 @@ class Problem:
     rule: str
 
     def __str__(self) -> str:
-        shown = "<missing>" if self.value is _MISSING else repr(self.value)
+        shown = "<missing>" if self.value is MISSING else repr(self.value)
         if len(shown) > 120:
             shown = shown[:117] + "..."
         return f"{self.path or '<root>'}: {shown}: {self.rule}"
@@ -27,8 +27,7 @@ class _Missing:
         return "<missing>"
 
 
-_MISSING: Any = _Missing()
-MISSING: Any = _MISSING
+MISSING: Any = _Missing()
 """Placeholder value for a problem about a key that is absent."""
 
 

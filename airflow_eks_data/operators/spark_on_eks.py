@@ -129,16 +129,26 @@ class SparkOnEksOperator(BaseOperator):
         # The raw mapping, not the model: Airflow templates it at run time, then it is validated again.
         return read_yaml_mapping(path)
 
-    def _prepare(self, name: str | None = None, escalation: Escalation | None = None) -> Prepared:
+    @cached_property
+    def _profile(self) -> PlatformProfile:
         ref = self.profile or config.default_profile()
         if ref is None:
             raise SpecError([Problem("profile", None, "required: pass profile= or set [eks_data] default_profile")])
-        profile = load_profile(ref, config.profiles_dir())
-        return prepare(self.job, profile, target=self.backend, tenant=self.tenant, app_name=name, escalation=escalation)
+        return load_profile(ref, config.profiles_dir())
+
+    def _prepare(self, name: str | None = None, escalation: Escalation | None = None) -> Prepared:
+        return prepare(
+            self.job, self._profile, target=self.backend, tenant=self.tenant, app_name=name, escalation=escalation
+        )
+
+    @cached_property
+    def _prepared(self) -> Prepared:
+        """The templated job, resolved once per execution (only read after Airflow rendered the fields)."""
+        return self._prepare()
 
     @cached_property
     def backend_impl(self) -> Backend:
-        if self._prepare().target == "emr_on_eks":
+        if self._prepared.target == "emr_on_eks":
             from airflow_eks_data.backends.emr_on_eks import EmrOnEksBackend
 
             return EmrOnEksBackend(self.aws_conn_id, self.region_name)
@@ -149,7 +159,7 @@ class SparkOnEksOperator(BaseOperator):
     # -- submit -----------------------------------------------------------------------------------
 
     def execute(self, context: Context) -> Any:
-        target = self._prepare().target
+        target = self._prepared.target
         self._check_backend(target)
         if target == "local":
             return self._execute_local(context)
@@ -163,7 +173,7 @@ class SparkOnEksOperator(BaseOperator):
             "records": [],
             "started": time.time(),
         }
-        adopted = self._remembered(context) or self.backend_impl.adoptable(self._prepare().job, state["key"])
+        adopted = self._remembered(context) or self.backend_impl.adoptable(self._prepared.job, state["key"])
         if adopted is not None:
             self.log.info("Reattaching to %s/%s, submitted by an earlier try", adopted.namespace, adopted.name)
             state["attempt"] = adopted.attempt
@@ -198,7 +208,7 @@ class SparkOnEksOperator(BaseOperator):
 
     def _wait(self, context: Context, run: Run, state: dict[str, Any]) -> Any:
         self._run = run
-        job = self._prepare().job
+        job = self._prepared.job
         self._push_links(context, run, job, app_id=run.name)
         deadline = state["started"] + job.timeout if job.timeout else None
         wait = WaitSettings(state.get("submitted", state["started"]), deadline, job.startup_timeout, self.poll_interval)
@@ -215,7 +225,7 @@ class SparkOnEksOperator(BaseOperator):
         run = Run(event["name"], event["namespace"], state["attempt"])
         self._run = run
         classification, last_state = event_classification(event)
-        job = self._prepare().job
+        job = self._prepared.job
         decision = decide(
             classification,
             interruptions_so_far=state["interruptions"],
@@ -268,7 +278,7 @@ class SparkOnEksOperator(BaseOperator):
 
         if self.deferrable:
             self.log.info("The local backend runs spark-submit in the worker; it does not defer")
-        job = self._prepare().job
+        job = self._prepared.job
         self._push_links(context, Run(job.app_name, "local"), job, job.app_name)  # nothing to link to locally
         hook = self._local = LocalSparkHook()
         submit = render_spark_submit(job, spark_submit=hook.find_spark_submit())
