@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
+from airflow_eks_data.spec.cost import CostSettings
 from airflow_eks_data.spec.fields import Memory, StrictModel, StringMap
 from airflow_eks_data.spec.names import DNS_LABEL, DNS_LABEL_RULE
 from airflow_eks_data.spec.settings import Arch, Capacity, JobSettings, LocalStorageKind
@@ -174,6 +175,7 @@ class PlatformProfile(JobSettings):
     emr: EmrSettings = Field(default_factory=EmrSettings, description="EMR on EKS release, templates, monitoring.")
     lineage: LineageSettings = Field(default_factory=LineageSettings, description="OpenLineage injection switches.")
     ui: UiSettings = Field(default_factory=UiSettings, description="Spark UI and History Server URL templates.")
+    cost: CostSettings = Field(default_factory=CostSettings, description="Price table for per-run cost estimates.")
 
     @field_validator("name")
     @classmethod
