@@ -38,6 +38,7 @@ from airflow_eks_data.spec.profile import PlatformProfile
 from airflow_eks_data.triggers.events import FINISHED, event_application_id, event_classification
 from airflow_eks_data.triggers.resubmit import ResubmitAfterTrigger
 from airflow_eks_data.utils import config
+from airflow_eks_data.utils.masking import mask_job_secrets
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -94,6 +95,7 @@ class SparkOnEksOperator(BaseOperator):
             kwargs["retry_policy"] = default_retry_policy()
         super().__init__(**kwargs)
         self.job = self._job_dict(job)
+        mask_job_secrets(self.job)
         self.profile = profile
         self.backend = backend
         self.tenant = tenant
@@ -159,6 +161,7 @@ class SparkOnEksOperator(BaseOperator):
     # -- submit -----------------------------------------------------------------------------------
 
     def execute(self, context: Context) -> Any:
+        mask_job_secrets(self.job)  # templated values are known only now
         target = self._prepared.target
         self._check_backend(target)
         if target == "local":
