@@ -9,7 +9,7 @@ from typing import Any
 from airflow_eks_data.errors import SpecError
 from airflow_eks_data.outcomes.policy import Escalation
 from airflow_eks_data.render import Target, render, target_name
-from airflow_eks_data.resolve import ResolvedJob, resolve
+from airflow_eks_data.resolve import ResolvedJob, RunAdditions, resolve
 from airflow_eks_data.spec.job import SparkJob
 from airflow_eks_data.spec.loading import find_profile_file, looks_like_path, profiles_dir
 from airflow_eks_data.spec.profile import PlatformProfile
@@ -54,12 +54,15 @@ def prepare(
     profiles_directory: str | Path | None = None,
     app_name: str | None = None,
     escalation: Escalation | None = None,
+    additions: RunAdditions | None = None,
 ) -> Prepared:
     """Load, resolve, render and validate; raises `SpecError` with every problem found."""
     spark_job = load_job(job)
     platform = load_profile(profile, profiles_directory)
     chosen = target_name(target or platform.backend)
-    resolved = resolve(spark_job, platform, tenant=tenant, app_name=app_name, escalation=escalation)
+    resolved = resolve(
+        spark_job, platform, tenant=tenant, app_name=app_name, escalation=escalation, additions=additions
+    )
     document = render(resolved, chosen)
     problems = rendered_problems(resolved, chosen, document, crd)
     if problems:

@@ -43,3 +43,47 @@ def run_dag(airflow_home: Path, dag_id: str, source: str) -> DagResult:
         states={ti.task_id: str(ti.state) for ti in instances},
         xcom=xcom,
     )
+
+
+def run_dag_in_subprocess(airflow_home: Path, dag_id: str, source: str, env: dict[str, str]) -> DagResult:
+    """`run_dag` in a fresh interpreter with `env` added: for settings Airflow reads once per process
+    (plugins and their listeners, OpenLineage's config, the metrics backend)."""
+    import os
+    import subprocess
+    import sys
+
+    (airflow_home / "dags" / f"{dag_id}.py").write_text(textwrap.dedent(source))
+    out = airflow_home / f"{dag_id}.result.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.dagrun", str(airflow_home), dag_id, str(out)],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise AssertionError(f"dag.test() failed ({done.returncode}):\n{done.stdout[-4000:]}\n{done.stderr[-8000:]}")
+    return DagResult(**json.loads(out.read_text()))
+
+
+def _main(airflow_home: str, dag_id: str, out: str) -> None:
+    from dataclasses import asdict
+
+    from airflow.sdk._shared.observability.metrics import stats
+    from airflow.sdk.configuration import conf
+    from airflow.sdk.observability.metrics import stats_utils
+
+    # What a worker's task runner does first (`task_runner.main()`); `dag.test()` skips it.
+    stats.initialize(
+        factory=stats_utils.get_stats_factory(), export_legacy_names=conf.getboolean("metrics", "legacy_names_on")
+    )
+    dag_file = Path(airflow_home) / "dags" / f"{dag_id}.py"
+    result = run_dag(Path(airflow_home), dag_id, dag_file.read_text())
+    Path(out).write_text(json.dumps(asdict(result)))
+
+
+if __name__ == "__main__":
+    import sys
+
+    _main(*sys.argv[1:4])

@@ -18,6 +18,8 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from airflow_eks_data.backends.base import Attempt, Backend, Run, WaitSettings
 from airflow_eks_data.errors import Problem, SpecError
 from airflow_eks_data.links.spark import LINKS_KEY, SparkHistoryLink, SparkUiLink, link_urls
+from airflow_eks_data.observability.cost import estimate
+from airflow_eks_data.observability.usage import Usage, usage_of
 from airflow_eks_data.outcomes import (
     Action,
     AttemptRecord,
@@ -25,22 +27,24 @@ from airflow_eks_data.outcomes import (
     Escalation,
     Outcome,
     decide,
-    metric_name,
     outcome_summary,
 )
 from airflow_eks_data.pipeline import Prepared, load_profile, prepare
-from airflow_eks_data.resolve import ResolvedJob
+from airflow_eks_data.render.pod_template import DAG_LABEL, RUN_LABEL, TASK_LABEL
+from airflow_eks_data.resolve import ResolvedJob, RunAdditions
 from airflow_eks_data.retry_policy import HAS_RETRY_POLICY, SparkRunFailed, default_retry_policy
 from airflow_eks_data.spec.job import SparkJob
 from airflow_eks_data.spec.loading import read_yaml_mapping
-from airflow_eks_data.spec.names import attempt_name, is_templated, task_key
+from airflow_eks_data.spec.names import attempt_name, is_templated, task_key, to_label_value
 from airflow_eks_data.spec.profile import PlatformProfile
 from airflow_eks_data.triggers.events import FINISHED, event_application_id, event_classification
 from airflow_eks_data.triggers.resubmit import ResubmitAfterTrigger
-from airflow_eks_data.utils import config
+from airflow_eks_data.utils import assets, config, metrics, openlineage
+from airflow_eks_data.utils.manifests import output_figures, read_manifest
 from airflow_eks_data.utils.masking import mask_job_secrets
 
 if TYPE_CHECKING:
+    from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk import Context
 
     from airflow_eks_data.hooks.local_spark import LocalSparkHook
@@ -67,6 +71,14 @@ class SparkOnEksOperator(BaseOperator):
     :param interruption_backoff: base seconds of the jittered backoff before a resubmission (default 30).
     :param poll_interval: seconds between checks that the shared watch does not cover.
     :param log_tail_lines: driver log lines written to the task log at the end (always on failure).
+    :param manifest_file: JSON file the job writes into each output (e.g. `_MANIFEST.json`); its files,
+        bytes and rows go to XCom, the Asset events and OpenLineage's output statistics.
+    :param openlineage_inject_parent_job_info: add `spark.openlineage.parent*` keys (default: the
+        profile's `lineage`, else `[openlineage] spark_inject_parent_job_info`).
+    :param openlineage_inject_transport_info: add `spark.openlineage.transport*` keys (same defaults).
+
+    The job's `outputs` become Airflow Assets: known at parse time, they are this task's outlets; else
+    declare `outlets=[AssetAlias(...)]` and each run adds an event per output through it.
     """
 
     template_fields: Sequence[str] = ("job", "tenant", "profile", "backend")
@@ -89,6 +101,9 @@ class SparkOnEksOperator(BaseOperator):
         interruption_backoff: float | None = None,
         poll_interval: float = 30.0,
         log_tail_lines: int = 100,
+        manifest_file: str | None = None,
+        openlineage_inject_parent_job_info: bool | None = None,
+        openlineage_inject_transport_info: bool | None = None,
         **kwargs: Any,
     ) -> None:
         if kwargs.get("retry_policy") is None:
@@ -108,6 +123,14 @@ class SparkOnEksOperator(BaseOperator):
         self.interruption_backoff = interruption_backoff
         self.poll_interval = poll_interval
         self.log_tail_lines = log_tail_lines
+        self.manifest_file = manifest_file
+        self.openlineage_inject_parent_job_info = openlineage_inject_parent_job_info
+        self.openlineage_inject_transport_info = openlineage_inject_transport_info
+        self._report: dict[str, Any] | None = None
+        self._statistics: dict[str, dict[str, int]] = {}
+        # Outputs known now are outlets; an unmapped instance of a mapped task keeps the DAG's outlets.
+        if not self.outlets and not getattr(self, "_BaseOperator__from_mapped", False):
+            self.outlets = assets.static_outlets(self.job.get("outputs") or ())
         self._run: Run | None = None
         self._local: LocalSparkHook | None = None
         # A wrong spec fails the DAG import here, long before anything could reach a cluster; a
@@ -138,10 +161,32 @@ class SparkOnEksOperator(BaseOperator):
             raise SpecError([Problem("profile", None, "required: pass profile= or set [eks_data] default_profile")])
         return load_profile(ref, config.profiles_dir())
 
-    def _prepare(self, name: str | None = None, escalation: Escalation | None = None) -> Prepared:
+    def _prepare(
+        self, name: str | None = None, escalation: Escalation | None = None, additions: RunAdditions | None = None
+    ) -> Prepared:
         return prepare(
-            self.job, self._profile, target=self.backend, tenant=self.tenant, app_name=name, escalation=escalation
+            self.job,
+            self._profile,
+            target=self.backend,
+            tenant=self.tenant,
+            app_name=name,
+            escalation=escalation,
+            additions=additions,
         )
+
+    def _additions(self, context: Context) -> RunAdditions:
+        """Labels naming this task instance on every pod, and OpenLineage's keys for this try."""
+        ti, job = context["ti"], self._prepared.job
+        lineage = job.profile.lineage
+        parent, transport = self.openlineage_inject_parent_job_info, self.openlineage_inject_transport_info
+        conf = openlineage.spark_conf(
+            job.spark_conf,
+            context,
+            lineage.inject_parent_job_info if parent is None else parent,
+            lineage.inject_transport_info if transport is None else transport,
+        )
+        labels = {DAG_LABEL: ti.dag_id, TASK_LABEL: ti.task_id, RUN_LABEL: ti.run_id}
+        return RunAdditions(labels={key: to_label_value(value) for key, value in labels.items()}, spark_conf=conf)
 
     @cached_property
     def _prepared(self) -> Prepared:
@@ -185,8 +230,10 @@ class SparkOnEksOperator(BaseOperator):
 
     def _submit(self, context: Context, state: dict[str, Any]) -> Any:
         name = attempt_name(str(self.job.get("name", "job")), state["key"], state["try"], state["attempt"])
-        prepared = self._prepare(name, Escalation(**state.get("escalation", {})))
+        prepared = self._prepare(name, Escalation(**state.get("escalation", {})), self._additions(context))
+        began = time.time()
         run = self.backend_impl.submit(prepared, Attempt(state["key"], state["try"], state["attempt"]))
+        metrics.submitted(time.time() - began, self._tags(prepared.job))
         self._remember(context, run)
         verb = "Submitted" if run.extra.get("created", True) else "Found already submitted"
         self.log.info("%s %s/%s (attempt %d)", verb, run.namespace, run.name, state["attempt"])
@@ -239,7 +286,9 @@ class SparkOnEksOperator(BaseOperator):
             AttemptRecord.of(run.attempt, classification, decision, run.name).model_dump(mode="json")
         )
         state["interruptions"] = decision.interruptions
-        self._count(classification.outcome, job)
+        usage = usage_of(event.get("evidence") or {})
+        state.setdefault("usage", []).append(usage.to_dict())
+        metrics.attempt(classification.outcome, usage, self._tags(job))
         self.log.info(
             "Attempt %d (%s): %s: %s; %s",
             run.attempt,
@@ -259,7 +308,7 @@ class SparkOnEksOperator(BaseOperator):
             self._log_driver_tail(run, always=False)
             links = self._links(run, job, app_id or run.name)
             extra = {"spark_ui_url": links["spark_ui"], "history_url": links["history"], "application_id": app_id}
-            return self._result(state, run, last_state, job, extra)
+            return self._succeeded(context, self._result(state, run, last_state, job, extra), job)
         if decision.action is Action.RESUBMIT:
             state["attempt"] += 1
             state["escalation"] = decision.escalation.model_dump(mode="json")
@@ -271,6 +320,7 @@ class SparkOnEksOperator(BaseOperator):
                 trigger=ResubmitAfterTrigger(time.time() + decision.delay_seconds, state), method_name="resubmit"
             )
         self._log_driver_tail(run, always=True)
+        self._report = self._result(state, run, last_state, job, {"application_id": app_id})
         _fail(f"{run.name}: {classification.outcome.value}: {classification.reason}", decision.action, decision.reason)
 
     def _execute_local(self, context: Context) -> Any:
@@ -281,7 +331,7 @@ class SparkOnEksOperator(BaseOperator):
 
         if self.deferrable:
             self.log.info("The local backend runs spark-submit in the worker; it does not defer")
-        job = self._prepared.job
+        job = self._prepare(additions=self._additions(context)).job
         self._push_links(context, Run(job.app_name, "local"), job, job.app_name)  # nothing to link to locally
         hook = self._local = LocalSparkHook()
         submit = render_spark_submit(job, spark_submit=hook.find_spark_submit())
@@ -295,17 +345,32 @@ class SparkOnEksOperator(BaseOperator):
             classification, interruptions_so_far=0, settings=self._retry_settings(job), rng=random.Random()
         )
         record = AttemptRecord.of(1, classification, decision, job.app_name).model_dump(mode="json")
+        usage = Usage(None, time.time() - started, None, None, None)
+        metrics.attempt(outcome, usage, self._tags(job))
+        state = {"records": [record], "started": started, "usage": [usage.to_dict()]}
+        result = self._result(state, Run(job.app_name, "local"), "COMPLETED" if code == 0 else "FAILED", job)
         if decision.action is not Action.SUCCEED:
+            self._report = result
             _fail(f"{job.app_name}: {classification.reason}", decision.action, decision.reason)
-        state = {"records": [record], "started": started}
-        return self._result(state, Run(job.app_name, "local"), "COMPLETED", job, backend="local")
+        return self._succeeded(context, result, job)
 
-    def _count(self, outcome: Outcome, job: ResolvedJob) -> None:
-        """One counter per attempt and outcome (StatsD or OpenTelemetry, as Airflow is configured)."""
-        from airflow.providers.common.compat.sdk import Stats
+    def _tags(self, job: ResolvedJob) -> dict[str, str]:
+        return {"tenant": job.tenant_name, "job": job.job_name, "backend": self._prepared.target}
 
-        tags = {"tenant": job.tenant_name, "job": job.job_name, "backend": self.backend_impl.kind}
-        Stats.incr(metric_name(outcome), tags=tags)
+    def _succeeded(self, context: Context, result: dict[str, Any], job: ResolvedJob) -> dict[str, Any]:
+        """Manifests, Asset events and lineage of a successful run; the XCom result."""
+        if self.manifest_file:
+            for output in job.outputs:
+                manifest = read_manifest(output, self.manifest_file)
+                if manifest is not None:
+                    self._statistics[output] = output_figures(manifest)
+            result["manifests"] = self._statistics
+        extra = {key: result.get(key) for key in ("name", "outcome", "attempts", "interruptions", "duration_s")}
+        extra["attempts"] = len(result["attempts"])
+        for output in job.outputs:
+            assets.record_events(context, self.outlets, [output], {**extra, **self._statistics.get(output, {})})
+        self._report = result
+        return result
 
     def resubmit(self, context: Context, event: dict[str, Any]) -> Any:
         return self._submit(context, event["state"])
@@ -326,12 +391,21 @@ class SparkOnEksOperator(BaseOperator):
         last_state: str | None,
         job: ResolvedJob,
         extra: dict[str, Any] | None = None,
-        backend: str | None = None,
     ) -> dict[str, Any]:
+        """The XCom result, and the run's metrics (once per try that reached a verdict)."""
         summary = outcome_summary([AttemptRecord.model_validate(r) for r in state["records"]])
-        extra = {**(extra or {}), **({} if backend else self.backend_impl.result(run, job))}
+        local = self._prepared.target == "local"
+        extra = {**(extra or {}), **({} if local else self.backend_impl.result(run, job))}
+        cost = estimate(job, [Usage(**u) for u in state.get("usage", [])], job.profile.cost)
+        metrics.run(
+            str(summary["outcome"]),
+            summary["interruptions"],
+            len(state["records"]) - 1,
+            cost.amount if cost else None,
+            self._tags(job),
+        )
         return {
-            "backend": backend or self.backend_impl.kind,
+            "backend": self._prepared.target,
             "name": run.name,
             "namespace": run.namespace,
             "tenant": job.tenant_name,
@@ -341,6 +415,7 @@ class SparkOnEksOperator(BaseOperator):
             "outputs": job.outputs,
             **summary,
             "duration_s": round(time.time() - state["started"], 3),
+            "cost": cost.to_dict() if cost else None,
             **extra,
         }
 
@@ -367,6 +442,16 @@ class SparkOnEksOperator(BaseOperator):
         lines = self.backend_impl.log_tail(run, max(self.log_tail_lines, 50 if always else 0))
         if lines:
             self.log.info("Last %d lines of the driver log of %s:\n%s", len(lines), run.name, "\n".join(lines))
+
+    def get_openlineage_facets_on_start(self) -> OperatorLineage:  # type: ignore[type-arg]
+        return openlineage.lineage(self._prepared.job, self._prepared.target)
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage:  # type: ignore[type-arg]
+        """Called by the OpenLineage listener, in the process that finished the task."""
+        return openlineage.lineage(self._prepared.job, self._prepared.target, self._report, self._statistics)
+
+    def get_openlineage_facets_on_failure(self, task_instance: Any) -> OperatorLineage:  # type: ignore[type-arg]
+        return self.get_openlineage_facets_on_complete(task_instance)
 
     def on_kill(self) -> None:
         """Cancel the run this task waits on (non-deferrable waits; the trigger does it for deferred ones)."""

@@ -18,6 +18,8 @@ APP_LABEL = "airflow-eks-data/app"
 """Label unique to one application: the key of the same-zone pod affinity, and how pods are found."""
 TENANT_LABEL = "airflow-eks-data/tenant"
 JOB_LABEL = "airflow-eks-data/job"
+DAG_LABEL, TASK_LABEL, RUN_LABEL = "airflow-eks-data/dag", "airflow-eks-data/task", "airflow-eks-data/run"
+"""The Airflow task instance of every pod, for cost tools (Kubecost, Karpenter metrics, Datadog)."""
 CONTAINER = {"driver": "spark-kubernetes-driver", "executor": "spark-kubernetes-executor"}
 
 CAPACITY_KEY = "karpenter.sh/capacity-type"

@@ -15,6 +15,16 @@ BUILTIN = "built-in"
 
 
 @dataclass(frozen=True)
+class RunAdditions:
+    """What the operator adds for one submission, after the guardrails: labels naming the Airflow task
+    instance (for cost tools) and keys such as OpenLineage's parent run. Spark keys a layer set win."""
+
+    labels: dict[str, str] = field(default_factory=dict)
+    spark_conf: dict[str, str] = field(default_factory=dict)
+    origin: str = "airflow run"
+
+
+@dataclass(frozen=True)
 class Resources:
     cores: int
     memory: str

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_eks_data.errors import MISSING, Problem, SpecError
+from airflow_eks_data.errors import MISSING, Problem, SpecError, format_path
 from airflow_eks_data.outcomes.policy import Escalation as Escalate
 from airflow_eks_data.resolve import guardrails
 from airflow_eks_data.resolve.merge import layer_dict, merge_settings, merge_tolerations
@@ -14,6 +14,7 @@ from airflow_eks_data.resolve.resolved import (
     ResolvedJob,
     Resources,
     RolePlacement,
+    RunAdditions,
 )
 from airflow_eks_data.spec.job import SparkJob
 from airflow_eks_data.spec.names import MAX_APP_NAME, shorten
@@ -39,11 +40,13 @@ def resolve(
     tenant: str | None = None,
     app_name: str | None = None,
     escalation: Escalate | None = None,
+    additions: RunAdditions | None = None,
 ) -> ResolvedJob:
     """Merge and check a job against its profile. Raises `SpecError` listing every rule broken.
 
     `app_name` is the Kubernetes name to use (the operator passes one unique per task attempt);
-    `escalation` is what the retry policy decided for this attempt after earlier interruptions.
+    `escalation` is what the retry policy decided for this attempt after earlier interruptions;
+    `additions` are the operator's run-time labels and Spark keys.
     """
     tenant_name, tenant_spec = _tenant(job, profile, tenant)
     merged, origins = merge_settings(
@@ -65,6 +68,7 @@ def resolve(
         raise SpecError(problems)
     driver_place, executor_place = _placement(profile, merged, origins, escalation or Escalate())
     driver, executor = merged["driver"], merged["executor"]
+    spark_conf, labels = _add(merged, additions or RunAdditions(), origins)
     local = profile.local_storage
     return ResolvedJob(
         job_name=job.name,
@@ -82,10 +86,10 @@ def resolve(
         executor=Resources(executor["cores"], executor["memory"], executor.get("memory_overhead")),
         executor_instances=executor["instances"],
         dynamic_allocation=dynamic,
-        spark_conf=merged.get("spark_conf", {}),
+        spark_conf=spark_conf,
         hadoop_conf=merged.get("hadoop_conf", {}),
         env=merged.get("env", {}),
-        labels=merged.get("labels", {}),
+        labels=labels,
         deps=job.deps,
         driver_placement=driver_place,
         executor_placement=executor_place,
@@ -105,6 +109,17 @@ def resolve(
         tenant=tenant_spec,
         origins=origins,
     )
+
+
+def _add(
+    merged: dict[str, Any], additions: RunAdditions, origins: dict[str, str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    conf: dict[str, str] = merged.get("spark_conf", {})
+    for key in additions.spark_conf.keys() - conf.keys():
+        origins[format_path(("spark_conf", key))] = additions.origin
+    for key in additions.labels:
+        origins[format_path(("labels", key))] = additions.origin
+    return {**additions.spark_conf, **conf}, {**merged.get("labels", {}), **additions.labels}
 
 
 def _job_only_origins(job: SparkJob, origins: dict[str, str]) -> None:

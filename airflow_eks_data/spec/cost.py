@@ -25,7 +25,3 @@ class CostSettings(StrictModel):
     rates: list[Rate] = Field(
         default_factory=list, description="Rates, most specific first; no rates: no cost estimate."
     )
-    labels: list[str] = Field(
-        default_factory=lambda: ["team", "cost-center"],
-        description="Job label keys copied to every pod for cost tools (besides tenant, job, dag, task, run).",
-    )

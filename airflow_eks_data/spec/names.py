@@ -56,6 +56,12 @@ def label_value_problem(value: str) -> str | None:
     return None
 
 
+def to_label_value(text: str) -> str:
+    """A valid label value from an Airflow id (`run_id`s carry `:` and `+`); long ids keep a hash."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-_.")
+    return shorten(cleaned, 63).strip("-_.") if cleaned else "none"
+
+
 def task_key(dag_id: str, task_id: str, run_id: str, map_index: int) -> str:
     """A label-safe digest of one task instance, whatever characters its ids contain."""
     return hashlib.sha256(f"{dag_id}\x00{task_id}\x00{run_id}\x00{map_index}".encode()).hexdigest()[:20]

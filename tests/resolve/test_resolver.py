@@ -64,3 +64,20 @@ def test_tenant_override_cannot_switch_tenants(job: SparkJob, profile: PlatformP
 
 def test_templated_image_is_checked_after_templating(job: SparkJob, profile: PlatformProfile) -> None:
     assert resolve(_job(job, image="{{ var.value.spark_image }}"), profile).image.startswith("{{")
+
+
+def test_run_additions_never_override_a_layer(profile: PlatformProfile, job: SparkJob) -> None:
+    from airflow_eks_data.resolve import RunAdditions
+
+    mine = {"spark.openlineage.parentRunId": "from-the-job"}
+    own = job.model_copy(update={"spark_conf": {**(job.spark_conf or {}), **mine}})
+    additions = RunAdditions(
+        labels={"airflow-eks-data/dag": "hourly"},
+        spark_conf={"spark.openlineage.parentRunId": "injected", "spark.openlineage.parentJobName": "hourly.t"},
+    )
+    resolved = resolve(own, profile, additions=additions)
+    assert resolved.spark_conf["spark.openlineage.parentRunId"] == "from-the-job"
+    assert resolved.spark_conf["spark.openlineage.parentJobName"] == "hourly.t"
+    assert resolved.origin("spark_conf[spark.openlineage.parentJobName]") == "airflow run"
+    assert resolved.origin("spark_conf[spark.openlineage.parentRunId]") == f"job:{job.name}"
+    assert resolved.labels["airflow-eks-data/dag"] == "hourly"

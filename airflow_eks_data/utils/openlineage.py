@@ -1,0 +1,112 @@
+"""OpenLineage for `SparkOnEksOperator`: the run's datasets and facets, and the Spark keys that make the
+Spark integration's events children of the Airflow task's run (the provider's own helpers do the work)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from attrs import define
+from openlineage.client.facet_v2 import JobFacet, RunFacet
+
+from airflow_eks_data.observability.datasets import dataset_name
+
+if TYPE_CHECKING:
+    from airflow.providers.openlineage.extractors import OperatorLineage
+    from airflow.sdk import Context
+
+    from airflow_eks_data.resolve import ResolvedJob
+
+FACET = "airflowEksData"
+
+
+@define
+class SparkOnEksRunFacet(RunFacet):
+    """Where the Spark run happened and how many attempts it took."""
+
+    backend: str
+    application: str | None = None
+    """SparkApplication name or EMR job run id of the last attempt."""
+    namespace: str | None = None
+    """Kubernetes namespace, or EMR virtual cluster id."""
+    applicationId: str | None = None  # OpenLineage facets are camelCase
+    tenant: str | None = None
+    attempts: int = 0
+    interruptions: int = 0
+    outcome: str | None = None
+
+
+@define
+class SparkOnEksJobFacet(JobFacet):
+    """The job spec and the platform profile it ran under."""
+
+    job: str
+    tenant: str
+    profile: str
+    backend: str
+
+
+def spark_conf(
+    job_conf: Mapping[str, str], context: Context, parent: bool | None, transport: bool | None
+) -> dict[str, str]:
+    """The OpenLineage keys to add for this attempt. Each switch: the operator's argument, else the
+    profile's, else the provider's `[openlineage] spark_inject_*`. Keys already set are never touched
+    (the provider's helpers skip a group when any of its keys is present)."""
+    from airflow.providers.openlineage import conf
+    from airflow.providers.openlineage.utils.spark import (
+        inject_parent_job_information_into_spark_properties,
+        inject_transport_information_into_spark_properties,
+    )
+
+    if conf.is_disabled():
+        return {}
+    properties: dict[str, Any] = dict(job_conf)
+    if conf.spark_inject_parent_job_info() if parent is None else parent:
+        properties = inject_parent_job_information_into_spark_properties(properties, context)
+    if conf.spark_inject_transport_info() if transport is None else transport:
+        properties = inject_transport_information_into_spark_properties(properties, context)
+    return {key: str(value) for key, value in properties.items() if key not in job_conf}
+
+
+def lineage(
+    job: ResolvedJob,
+    backend: str,
+    result: Mapping[str, Any] | None = None,
+    statistics: Mapping[str, Mapping[str, int]] | None = None,
+) -> OperatorLineage:  # type: ignore[type-arg]
+    """Datasets from the job's `inputs`/`outputs`; facets from the result once there is one."""
+    from airflow.providers.common.compat.openlineage.facet import (
+        InputDataset,
+        OutputDataset,
+        OutputStatisticsOutputDatasetFacet,
+    )
+    from airflow.providers.openlineage.extractors import OperatorLineage
+
+    def outputs(locations: Sequence[str]) -> list[Any]:
+        datasets = []
+        for location in locations:
+            name, figures = dataset_name(location), (statistics or {}).get(location)
+            facets: dict[str, Any] = {}
+            if figures:
+                facets["outputStatistics"] = OutputStatisticsOutputDatasetFacet(
+                    rowCount=figures.get("rows"), size=figures.get("bytes"), fileCount=figures.get("files")
+                )
+            datasets.append(OutputDataset(namespace=name.namespace, name=name.name, outputFacets=facets))
+        return datasets
+
+    inputs = [InputDataset(namespace=n.namespace, name=n.name) for n in map(dataset_name, job.inputs)]
+    result = result or {}
+    run = SparkOnEksRunFacet(
+        backend=backend,
+        application=result.get("name") or job.app_name,
+        namespace=result.get("namespace") or job.namespace,
+        applicationId=result.get("application_id"),
+        tenant=job.tenant_name,
+        attempts=len(result.get("attempts") or ()),
+        interruptions=int(result.get("interruptions") or 0),
+        outcome=result.get("outcome"),
+    )
+    job_facet = SparkOnEksJobFacet(job=job.job_name, tenant=job.tenant_name, profile=job.profile.name, backend=backend)
+    return OperatorLineage(
+        inputs=inputs, outputs=outputs(job.outputs), run_facets={FACET: run}, job_facets={FACET: job_facet}
+    )
