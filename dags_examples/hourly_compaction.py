@@ -11,13 +11,12 @@ Where it runs is configuration, not code: Variables `compaction_backend` (`spark
 from __future__ import annotations
 
 import json
-import logging
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
-from airflow.sdk import DAG, Param, Variable, get_current_context, task
+from airflow.sdk import DAG, AssetAlias, Param, Variable, get_current_context, task
 
 from airflow_eks_data.operators.spark_on_eks import SparkOnEksOperator
 
@@ -26,6 +25,9 @@ DEFAULT_TABLES = HERE / "config" / "compaction_tables.yaml"
 TIERS = ("large", "medium", "small")  # declared order = start order
 # Pools and priorities are fixed when the DAG is parsed, from the default table file.
 TIER_SETTINGS: dict[str, dict[str, Any]] = yaml.safe_load(DEFAULT_TABLES.read_text())["tiers"]
+COMPACTED = AssetAlias("compacted-tables")
+"""Each compacted table hour becomes an event of the table's Asset (`<lake>/compacted/<table>`) through
+this alias, with the hour as its partition and the manifest's files, bytes and rows as its extra."""
 
 
 def setting(name: str, default: str) -> str:
@@ -94,6 +96,8 @@ with DAG(
             pool_slots=settings["pool_slots"],
             priority_weight=settings["priority_weight"],
             retries=2,
+            outlets=[COMPACTED],
+            manifest_file="_MANIFEST.json",
         ).expand(job=plan.override(task_id=f"plan_{tier}")(tier))
         results.append(compact.output)
 
@@ -102,9 +106,7 @@ with DAG(
         """Tables done, files and bytes before and after, interruptions, the slowest jobs."""
         # By index: the mapped results are fetched lazily, and iterating would probe past the end.
         runs = [run for tier in tiers for run in (tier[i] for i in range(len(tier))) if run]
-        lake = setting("lake", "s3a://example-lake").rstrip("/")
-        manifests = [read_manifest(lake, run) for run in runs]
-        rows = [m for m in manifests if m]
+        rows = [m for run in runs for m in (run.get("manifests") or {}).values() if m]
         report = {
             "tables": len(rows),
             "failed_runs": sum(run.get("outcome") != "succeeded" for run in runs),
@@ -122,19 +124,3 @@ with DAG(
 
     summary(*results)
 
-
-def read_manifest(lake: str, run: dict[str, Any]) -> dict[str, Any] | None:
-    """The `_MANIFEST.json` the job committed with the table's compacted hour, if readable here
-    (S3 needs `apache-airflow-providers-amazon[s3fs]` where the summary runs)."""
-    from airflow.sdk import ObjectStoragePath
-
-    output = next(iter(run.get("outputs") or []), None)
-    if not output:
-        return None
-    uri = output.replace("s3a://", "s3://")
-    path = ObjectStoragePath(uri if "://" in uri else f"file://{uri}") / "_MANIFEST.json"
-    try:
-        return dict(json.loads(path.read_text()))
-    except Exception as exc:  # a report must not fail the run: missing file, no s3fs installed, no access
-        logging.getLogger(__name__).warning("No manifest for %s: %s", output, exc)
-        return None

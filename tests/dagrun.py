@@ -15,6 +15,7 @@ class DagResult:
     tries: dict[str, int]
     states: dict[str, str]
     xcom: dict[str, Any]
+    run_id: str
 
 
 def run_dag(airflow_home: Path, dag_id: str, source: str) -> DagResult:
@@ -42,6 +43,7 @@ def run_dag(airflow_home: Path, dag_id: str, source: str) -> DagResult:
         tries={ti.task_id: ti.try_number for ti in instances},
         states={ti.task_id: str(ti.state) for ti in instances},
         xcom=xcom,
+        run_id=dag_run.run_id,
     )
 
 

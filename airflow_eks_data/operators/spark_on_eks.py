@@ -71,8 +71,8 @@ class SparkOnEksOperator(BaseOperator):
     :param interruption_backoff: base seconds of the jittered backoff before a resubmission (default 30).
     :param poll_interval: seconds between checks that the shared watch does not cover.
     :param log_tail_lines: driver log lines written to the task log at the end (always on failure).
-    :param manifest_file: JSON file the job writes into each output (e.g. `_MANIFEST.json`); its files,
-        bytes and rows go to XCom, the Asset events and OpenLineage's output statistics.
+    :param manifest_file: JSON file the job writes into each output (e.g. `_MANIFEST.json`): returned in
+        XCom `manifests`; its output files, bytes and rows go to the Asset events and OpenLineage.
     :param openlineage_inject_parent_job_info: add `spark.openlineage.parent*` keys (default: the
         profile's `lineage`, else `[openlineage] spark_inject_parent_job_info`).
     :param openlineage_inject_transport_info: add `spark.openlineage.transport*` keys (same defaults).
@@ -360,11 +360,9 @@ class SparkOnEksOperator(BaseOperator):
     def _succeeded(self, context: Context, result: dict[str, Any], job: ResolvedJob) -> dict[str, Any]:
         """Manifests, Asset events and lineage of a successful run; the XCom result."""
         if self.manifest_file:
-            for output in job.outputs:
-                manifest = read_manifest(output, self.manifest_file)
-                if manifest is not None:
-                    self._statistics[output] = output_figures(manifest)
-            result["manifests"] = self._statistics
+            manifests = {output: read_manifest(output, self.manifest_file) for output in job.outputs}
+            result["manifests"] = manifests
+            self._statistics = {output: output_figures(m) for output, m in manifests.items() if m}
         extra = {key: result.get(key) for key in ("name", "outcome", "attempts", "interruptions", "duration_s")}
         extra["attempts"] = len(result["attempts"])
         for output in job.outputs:

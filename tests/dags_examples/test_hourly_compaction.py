@@ -49,3 +49,16 @@ def test_hourly_compaction_on_the_spark_operator(
     assert len(apps) == len(TABLES) + 1  # one resubmission after the spot interruption
     summary = result.xcom["summary"]
     assert summary["interruptions"] == 1 and summary["failed_runs"] == 0
+    # Every table's hour is an event of the table's Asset, through the DAG's alias.
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        events = session.execute(
+            select(AssetModel.uri, AssetEvent.extra)
+            .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+            .where(AssetEvent.source_dag_id == "hourly_compaction", AssetEvent.source_run_id == result.run_id)
+        ).all()
+    assert sorted(uri for uri, _ in events) == sorted(f"s3://example-lake/compacted/{t}" for t in TABLES)
+    assert all(extra["partition"].startswith("hour=") and extra["outcome"] == "succeeded" for _, extra in events)
