@@ -123,4 +123,3 @@ with DAG(
         return report
 
     summary(*results)
-
