@@ -58,6 +58,7 @@ def get_provider_info() -> dict[str, Any]:
         "extra-links": [
             "airflow_eks_data.links.spark.SparkUiLink",
             "airflow_eks_data.links.spark.SparkHistoryLink",
+            "airflow_eks_data.links.spark.EmrJobRunLink",
         ],
         "config": {
             "eks_data": {

@@ -1,4 +1,5 @@
-"""Operator extra links: the live Spark UI and the Spark History Server page of a task's run.
+"""Operator extra links: the live Spark UI, the Spark History Server page and the EMR on EKS job run
+page of a task's run.
 
 The operator stores the URLs in XCom when it submits (and again when the run ends, with the Spark
 application id), so the links work while the task is deferred and after any restart.
@@ -14,11 +15,11 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import TaskInstanceKey
 
 LINKS_KEY = "spark_links"
-"""XCom key holding `{"spark_ui": url, "history": url}` for the task's current run."""
+"""XCom key holding `{"spark_ui": url, "history": url, "emr_job_run": url}` for the task's current run."""
 
 
 def link_urls(templates: dict[str, str | None], **fields: Any) -> dict[str, str | None]:
-    """Format the profile's URL templates (`{namespace}`, `{name}`, `{app_id}`); unset ones stay None."""
+    """Format the profile's URL templates (`{namespace}`, `{name}`, `{app_id}`, `{region}`); unset ones stay None."""
     return {key: template.format(**fields) if template else None for key, template in templates.items()}
 
 
@@ -42,3 +43,10 @@ class SparkHistoryLink(_XComLink):
 
     name = "Spark History Server"
     field = "history"
+
+
+class EmrJobRunLink(_XComLink):
+    """The EMR on EKS job run (console or persistent application UI), from the profile's template."""
+
+    name = "EMR on EKS job run"
+    field = "emr_job_run"

@@ -17,7 +17,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_eks_data.backends.base import Attempt, Backend, Run, WaitSettings
 from airflow_eks_data.errors import Problem, SpecError
-from airflow_eks_data.links.spark import LINKS_KEY, SparkHistoryLink, SparkUiLink, link_urls
+from airflow_eks_data.links.spark import LINKS_KEY, EmrJobRunLink, SparkHistoryLink, SparkUiLink, link_urls
 from airflow_eks_data.observability.cost import estimate
 from airflow_eks_data.observability.usage import Usage, usage_of
 from airflow_eks_data.outcomes import (
@@ -83,7 +83,7 @@ class SparkOnEksOperator(BaseOperator):
 
     template_fields: Sequence[str] = ("job", "tenant", "profile", "backend")
     ui_color = "#f4a460"
-    operator_extra_links = (SparkUiLink(), SparkHistoryLink())
+    operator_extra_links = (SparkUiLink(), SparkHistoryLink(), EmrJobRunLink())
 
     def __init__(
         self,
@@ -308,6 +308,7 @@ class SparkOnEksOperator(BaseOperator):
             self._log_driver_tail(run, always=False)
             links = self._links(run, job, app_id or run.name)
             extra = {"spark_ui_url": links["spark_ui"], "history_url": links["history"], "application_id": app_id}
+            extra["emr_job_run_url"] = links["emr_job_run"]
             return self._succeeded(context, self._result(state, run, last_state, job, extra), job)
         if decision.action is Action.RESUBMIT:
             state["attempt"] += 1
@@ -417,13 +418,15 @@ class SparkOnEksOperator(BaseOperator):
             **extra,
         }
 
-    @staticmethod
-    def _links(run: Run, job: ResolvedJob, app_id: str) -> dict[str, str | None]:
-        if run.namespace == "local":
-            return {"spark_ui": None, "history": None}
-        ui = job.profile.ui
-        templates = {"spark_ui": ui.spark_ui_url, "history": ui.history_server_url}
-        return link_urls(templates, namespace=run.namespace, name=run.name, app_id=app_id)
+    def _links(self, run: Run, job: ResolvedJob, app_id: str) -> dict[str, str | None]:
+        ui, target = job.profile.ui, self._prepared.target
+        templates = {
+            "spark_ui": ui.spark_ui_url if target == "spark_operator" else None,
+            "history": ui.history_server_url if target != "local" else None,
+            "emr_job_run": ui.emr_job_run_url if target == "emr_on_eks" else None,
+        }
+        region = self.region_name or getattr(getattr(self.backend_impl, "hook", None), "conn_region_name", "") or ""
+        return link_urls(templates, namespace=run.namespace, name=run.name, app_id=app_id, region=region)
 
     def _push_links(self, context: Context, run: Run, job: ResolvedJob, app_id: str) -> None:
         """Store the URLs, and each link's own XCom too: Airflow resolves links when a task ends, and

@@ -150,6 +150,11 @@ class UiSettings(StrictModel):
         None,
         description="Template of the Spark History Server page, e.g. `https://shs.example.com/history/{app_id}`.",
     )
+    emr_job_run_url: str | None = Field(
+        None,
+        description="Template of an EMR on EKS job run's page (`{region}`, `{namespace}`: the virtual cluster "
+        "id, `{name}`: the job run id), e.g. the EMR console's job run view.",
+    )
 
 
 class PlatformProfile(JobSettings):
