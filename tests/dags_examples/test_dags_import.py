@@ -18,7 +18,8 @@ def test_example_dags_import_without_errors_or_warnings(airflow_home: Path, monk
         warnings.simplefilter("always")
         bag = DagBag(str(EXAMPLES))
     assert bag.import_errors == {}
-    assert {"hourly_compaction", "example_spark_operator", "example_emr_on_eks"} <= set(bag.dag_ids)
+    examples = {"hourly_compaction", "example_spark_operator", "example_emr_on_eks", "example_downstream_of_compaction"}
+    assert examples <= set(bag.dag_ids)
     ours = [w for w in caught if str(EXAMPLES) in str(w.filename) or "airflow_eks_data" in str(w.filename)]
     assert ours == [], [str(w.message) for w in ours]
     hourly = bag.dags["hourly_compaction"]
