@@ -23,7 +23,7 @@ from airflow_eks_data.validate.emr import emr_request_problems
 SETTINGS = settings(
     max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
+TEXT = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=40)
 NAMEISH = st.one_of(st.from_regex(r"[a-z][a-z0-9-]{0,70}", fullmatch=True), TEXT)
 MEMORY = st.one_of(st.from_regex(r"[0-9]{1,6}(k|m|g|t|Ki|Mi|Gi|Ti)?", fullmatch=True), TEXT)
 COUNT = st.one_of(st.integers(-5, 20_000), st.none())
