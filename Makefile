@@ -43,6 +43,7 @@ pytest: venv
 bench: venv
 	$(BIN)/python benchmarks/bench_render.py
 	$(BIN)/python benchmarks/bench_import.py
+	$(BIN)/python benchmarks/bench_dag_parse.py
 
 # Regenerate the lock after changing dependencies in setup.cfg.
 lock: venv
