@@ -76,6 +76,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
 def _job_command(args: argparse.Namespace, out: TextIO) -> int:
     from airflow_eks_data.pipeline import load_job, load_profile, prepare
     from airflow_eks_data.render import explain
+    from airflow_eks_data.resolve.secrets import is_sensitive_rendered_key, job_secrets, masked_value, redact
 
     directory = _profiles_dir(args.profiles_dir)
     job = load_job(Path(args.job))
@@ -87,13 +88,17 @@ def _job_command(args: argparse.Namespace, out: TextIO) -> int:
             f"{args.job}: valid for {prepared.target} (profile {profile.name}, tenant {prepared.job.tenant_name})",
             file=out,
         )
-    elif args.command == "render":
-        _dump(prepared.document, args.output, out)
+        return 0
+    # Credentials in the job or its profile are masked: the output is for people, pipes and CI logs.
+    secrets = [secret.value for secret in job_secrets(prepared.job)]
+    if args.command == "render":
+        _dump(redact(prepared.document, secrets, is_sensitive_rendered_key), args.output, out)
     else:
         rows = explain(prepared.job, prepared.target)
         width = min(max((len(path) for path, _, _ in rows), default=0), 72)
         for path, value, origin in rows:
-            print(f"{path:<{width}}  {_short(value)}  <- {origin}", file=out)
+            shown = masked_value(path, value, secrets, is_sensitive_rendered_key)
+            print(f"{path:<{width}}  {_short(shown)}  <- {origin}", file=out)
     return 0
 
 
@@ -106,8 +111,11 @@ def _profiles(args: argparse.Namespace, out: TextIO) -> int:
         if not args.name:
             print("profiles show: give a profile name", file=sys.stderr)
             return 2
+        from airflow_eks_data.resolve.secrets import find_secrets, redact
+
         profile = load_profile(args.name, directory)
-        _dump(profile.model_dump(mode="json", exclude_defaults=True), "yaml", out)
+        shown = profile.model_dump(mode="json", exclude_defaults=True)
+        _dump(redact(shown, [secret.value for secret in find_secrets(shown)]), "yaml", out)
         return 0
     if directory is None:
         print("no profiles directory: pass --profiles-dir or set [eks_data] profiles_dir", file=sys.stderr)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -16,10 +17,28 @@ class Problem:
     rule: str
 
     def __str__(self) -> str:
-        shown = "<missing>" if self.value is MISSING else repr(self.value)
+        # Messages reach logs, task failures and the CLI: credentials are masked before anything is shown
+        # (and before truncation, which could otherwise leave part of one).
+        from airflow_eks_data.resolve.secrets import mask_shapes, masked_value
+
+        shown = "<missing>" if self.value is MISSING else _short_repr(masked_value(self.path, self.value))
         if len(shown) > 120:
             shown = shown[:117] + "..."
-        return f"{self.path or '<root>'}: {shown}: {self.rule}"
+        return f"{mask_shapes(self.path) or '<root>'}: {shown}: {mask_shapes(self.rule)}"
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxdict, _REPR.maxlist, _REPR.maxtuple = 3, 6, 6, 6
+_REPR.maxstring = _REPR.maxother = _REPR.maxlong = 240
+
+
+def _short_repr(value: Any) -> str:
+    """A repr whose size does not grow with the value: YAML aliases can nest a list in itself, or make
+    a few lines stand for billions of items."""
+    try:
+        return _REPR.repr(value)
+    except ValueError:  # an integer with more digits than Python prints
+        return f"<{type(value).__name__} too large to show>"
 
 
 class _Missing:

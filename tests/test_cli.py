@@ -130,3 +130,17 @@ def test_console_script_runs_without_importing_airflow(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, str(probe)], capture_output=True, text=True, env=env, check=False)
     assert result.returncode == 0, result.stderr
     assert "valid for spark_operator" in result.stdout
+
+
+def test_credentials_are_masked_in_profiles_show_and_render(tmp_path: Path) -> None:
+    """A profile or job may carry credentials; what the CLI prints does not."""
+    secret, key_id = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "AKIAIOSFODNN7EXAMPLE"
+    profile = yaml.safe_load(PROFILE_PATH.read_text())
+    profile["hadoop_conf"] = {"fs.s3a.secret.key": secret}
+    profile["tenants"]["datalake"]["env"] = {"SOURCE_ID": key_id}
+    (tmp_path / "compaction.yaml").write_text(yaml.safe_dump(profile))
+    code, shown = run("profiles", "show", "compaction", "--profiles-dir", str(tmp_path))
+    assert code == 0 and "'***'" in shown
+    code, rendered = run("render", str(JOB_PATH), "-p", "compaction", "--profiles-dir", str(tmp_path))
+    assert code == 0 and "'***'" in rendered
+    assert secret not in shown + rendered and key_id not in shown + rendered

@@ -17,7 +17,8 @@ _FORBIDDEN_TRUE = {
 
 
 def pod_security_problems(document: Any, allowed_host_paths: Iterable[str]) -> list[Problem]:
-    """Privileged or host-namespace settings, and hostPath volumes other than the profile's local storage."""
+    """Privileged or host-namespace settings, host ports, added capabilities, and hostPath volumes other than
+    the profile's local storage."""
     allowed = set(allowed_host_paths)
     problems: list[Problem] = []
     _scan(document, (), allowed, problems)
@@ -30,6 +31,12 @@ def _scan(node: Any, path: tuple[Any, ...], allowed: set[str], problems: list[Pr
             here = (*path, key)
             if key in _FORBIDDEN_TRUE and value is True:
                 problems.append(Problem(format_path(here), value, _FORBIDDEN_TRUE[key]))
+            elif key == "hostPort" and value not in (None, 0):
+                problems.append(Problem(format_path(here), value, "no-host-port: pods may not bind node ports"))
+            elif key == "capabilities" and isinstance(value, dict) and value.get("add"):
+                problems.append(
+                    Problem(format_path((*here, "add")), value["add"], "no-capabilities: no Linux capabilities added")
+                )
             elif key == "hostPath" and isinstance(value, dict) and value.get("path") not in allowed:
                 problems.append(
                     Problem(format_path(here), value.get("path"), "no-host-path: only the profile's local storage")

@@ -42,6 +42,7 @@ from tests.kubeapi.store import Change, Obj, Store, clone
 
 if TYPE_CHECKING:
     from tests.kubeapi.admission import CrdAdmission
+    from tests.kubeapi.rbac import Rbac
     from tests.kubeapi.tls import TlsFiles
 
 T = TypeVar("T")
@@ -97,6 +98,7 @@ class KubeApiServer:
     :param tls: serve HTTPS with a throw-away CA (kubectl sends tokens only over TLS).
     :param token_auth: require a bearer token; see ``rotate_token`` and ``tokens``.
     :param auto_namespaces: create a namespace on first use instead of answering 404.
+    :param rbac: enforce these Roles for the served identity (403 otherwise); see ``rbac.py``.
     """
 
     def __init__(
@@ -111,6 +113,7 @@ class KubeApiServer:
         auto_namespaces: bool = True,
         history_size: int = 10_000,
         bookmark_interval: float = 60.0,
+        rbac: Rbac | None = None,
     ) -> None:
         self._own_workdir = workdir is None
         self.workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="kubeapi-"))
@@ -119,6 +122,7 @@ class KubeApiServer:
         self.faults = Faults(seed)
         self.tokens = Tokens(self.clock, enabled=token_auth)
         self.counters = RequestCounters()
+        self.rbac = rbac
         # jsonschema and cryptography are imported only when asked for: they double import time.
         self.admission: CrdAdmission | None = None
         if crd_path:
@@ -234,6 +238,8 @@ class KubeApiServer:
         self.counters.add(verb, resource)
         try:
             self.tokens.check(request.headers.get("Authorization"))
+            if self.rbac is not None and target is not None:
+                self.rbac.check(verb, target)
             decision = self.faults.decide(verb, resource)
             if decision.delay:
                 await asyncio.sleep(decision.delay)
