@@ -78,6 +78,14 @@ def get_provider_info() -> dict[str, Any]:
                         "example": "compaction",
                         "default": None,
                     },
+                    "trusted_profiles_only": {
+                        "description": "Accept only profile names found in `profiles_dir`: a profile object "
+                        "or path from a DAG could map a tenant to another team's namespace and identity.",
+                        "version_added": "0.1.0",
+                        "type": "boolean",
+                        "example": "True",
+                        "default": "False",
+                    },
                 },
             }
         },

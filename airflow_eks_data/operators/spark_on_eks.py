@@ -34,7 +34,7 @@ from airflow_eks_data.render.pod_template import DAG_LABEL, RUN_LABEL, TASK_LABE
 from airflow_eks_data.resolve import ResolvedJob, RunAdditions
 from airflow_eks_data.retry_policy import HAS_RETRY_POLICY, SparkRunFailed, default_retry_policy
 from airflow_eks_data.spec.job import SparkJob
-from airflow_eks_data.spec.loading import read_yaml_mapping
+from airflow_eks_data.spec.loading import looks_like_path, read_yaml_mapping
 from airflow_eks_data.spec.names import attempt_name, is_templated, task_key, to_label_value
 from airflow_eks_data.spec.profile import PlatformProfile
 from airflow_eks_data.triggers.events import FINISHED, event_application_id, event_classification
@@ -44,6 +44,7 @@ from airflow_eks_data.utils.manifests import output_figures, read_manifest
 from airflow_eks_data.utils.masking import mask_job_secrets
 
 if TYPE_CHECKING:
+    import jinja2
     from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk import Context
 
@@ -159,6 +160,10 @@ class SparkOnEksOperator(BaseOperator):
         ref = self.profile or config.default_profile()
         if ref is None:
             raise SpecError([Problem("profile", None, "required: pass profile= or set [eks_data] default_profile")])
+        if config.trusted_profiles_only() and (not isinstance(ref, str) or looks_like_path(ref)):
+            shown = ref if isinstance(ref, str | Path) else type(ref).__name__
+            rule = "trusted-profile: [eks_data] trusted_profiles_only accepts only a profile name from profiles_dir"
+            raise SpecError([Problem("profile", str(shown), rule)])
         return load_profile(ref, config.profiles_dir())
 
     def _prepare(
@@ -203,10 +208,14 @@ class SparkOnEksOperator(BaseOperator):
 
         return SparkOperatorBackend(self.kubernetes_conn_id)
 
+    def render_template_fields(self, context: Context, jinja_env: jinja2.Environment | None = None) -> None:
+        """Mask what Jinja just rendered before Airflow stores the rendered fields, which it does before execute()."""
+        super().render_template_fields(context, jinja_env)
+        mask_job_secrets(self.job)
+
     # -- submit -----------------------------------------------------------------------------------
 
     def execute(self, context: Context) -> Any:
-        mask_job_secrets(self.job)  # templated values are known only now
         target = self._prepared.target
         self._check_backend(target)
         if target == "local":

@@ -45,6 +45,15 @@ def _duration(value: Any) -> Any:
     return duration_seconds(value) if isinstance(value, int | str) else value
 
 
+def _no_nul(value: Any) -> Any:
+    """No process can receive a NUL in an argument or environment value: refuse it before submission."""
+    items = [*value.items()] if isinstance(value, dict) else [(None, item) for item in value]
+    for key, item in items:
+        if "\x00" in item or (key and "\x00" in key):
+            raise ValueError(f"{key or item!r}: NUL characters cannot reach a process")
+    return value
+
+
 def _labels(value: dict[str, str]) -> dict[str, str]:
     for key, item in value.items():
         problem = label_key_problem(key) or label_value_problem(item)
@@ -57,6 +66,6 @@ Memory = Annotated[str, BeforeValidator(_memory)]
 """A memory quantity (`4g`, `4096m`, `4Gi`), stored in Spark's spelling."""
 Seconds = Annotated[int, BeforeValidator(_duration)]
 """A duration in whole seconds (`3600`, `1h`, `15m`)."""
-StringMap = Annotated[dict[str, str], BeforeValidator(_string_map)]
-StringList = Annotated[list[str], BeforeValidator(_string_list)]
+StringMap = Annotated[dict[str, str], BeforeValidator(_string_map), AfterValidator(_no_nul)]
+StringList = Annotated[list[str], BeforeValidator(_string_list), AfterValidator(_no_nul)]
 Labels = Annotated[dict[str, str], BeforeValidator(_string_map), AfterValidator(_labels)]

@@ -55,6 +55,8 @@ def read_yaml(path: str | Path) -> Any:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "document"
         raise SpecError([Problem(where, "<yaml>", f"not valid YAML: {getattr(exc, 'problem', exc)}")], source) from None
+    except ValueError as exc:  # a scalar YAML resolves but Python cannot build: 2026-02-30, a 5,000-digit int
+        raise SpecError([Problem("document", "<yaml>", f"not a usable value: {exc}")], source) from None
     return data
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import string
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, field_validator
 
 from airflow_eks_data.spec.cost import CostSettings
 from airflow_eks_data.spec.fields import Memory, StrictModel, StringMap
@@ -141,16 +142,34 @@ class LineageSettings(StrictModel):
     )
 
 
+URL_FIELDS = ("namespace", "name", "app_id", "region")
+
+
+def _url_template(value: str) -> str:
+    """Links are formatted after the submission, when a bad template could only break the task: check it now."""
+    try:
+        names = [field for _, field, _, _ in string.Formatter().parse(value) if field is not None]
+    except ValueError as exc:
+        raise ValueError(f"not a URL template: {exc}") from None
+    unknown = [name for name in names if name not in URL_FIELDS]
+    if unknown:
+        raise ValueError(f"unknown placeholder {{{unknown[0]}}}: use {', '.join('{' + f + '}' for f in URL_FIELDS)}")
+    return value
+
+
+UrlTemplate = Annotated[str, AfterValidator(_url_template)]
+
+
 class UiSettings(StrictModel):
-    spark_ui_url: str | None = Field(
+    spark_ui_url: UrlTemplate | None = Field(
         None,
         description="Template of the live Spark UI, e.g. `https://spark.example.com/{namespace}/{name}`.",
     )
-    history_server_url: str | None = Field(
+    history_server_url: UrlTemplate | None = Field(
         None,
         description="Template of the Spark History Server page, e.g. `https://shs.example.com/history/{app_id}`.",
     )
-    emr_job_run_url: str | None = Field(
+    emr_job_run_url: UrlTemplate | None = Field(
         None,
         description="Template of an EMR on EKS job run's page (`{region}`, `{namespace}`: the virtual cluster "
         "id, `{name}`: the job run id), e.g. the EMR console's job run view.",
@@ -174,7 +193,10 @@ class PlatformProfile(JobSettings):
         default_factory=list, description="Glob patterns of Spark keys jobs cannot set or override."
     )
     time_to_live_seconds: int | None = Field(
-        None, ge=1, description="Delete finished SparkApplications after this long (Spark Operator backend)."
+        None,
+        ge=1,
+        le=2**63 - 1,  # the CRD's int64
+        description="Delete finished SparkApplications after this long (Spark Operator backend).",
     )
     local_master: str = Field("local[*]", description="`--master` of the local backend.")
     emr: EmrSettings = Field(default_factory=EmrSettings, description="EMR on EKS release, templates, monitoring.")

@@ -18,3 +18,10 @@ def profiles_dir() -> str | None:
 def default_profile() -> str | None:
     """`[eks_data] default_profile`: the profile of operators that name none."""
     return _get("default_profile")
+
+
+def trusted_profiles_only() -> bool:
+    """`[eks_data] trusted_profiles_only`: operators accept only profile names from `profiles_dir`."""
+    from airflow.configuration import conf
+
+    return conf.getboolean("eks_data", "trusted_profiles_only", fallback=False)

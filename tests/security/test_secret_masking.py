@@ -125,11 +125,6 @@ def test_rendered_template_fields(run: tuple[SupervisedRun, KubeApiServer]) -> N
     assert leaks(json.dumps(rendered), SECRETS.values()) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Airflow stores rendered fields before execute(): the operator must call mask_job_secrets in "
-    "render_template_fields for a shape-only secret that arrives through Jinja (see docs/security.md)",
-)
 def test_rendered_template_fields_templated_shape_only(run: tuple[SupervisedRun, KubeApiServer]) -> None:
     result, _ = run
     assert leaks(json.dumps(result.rendered["spark"]), [TEMPLATED]) == []

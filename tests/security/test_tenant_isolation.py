@@ -73,7 +73,7 @@ def through_job_yaml(case: dict[str, Any], directory: Path) -> Outcome:
     return _refusal(lambda: prepare(SparkJob.from_yaml(path), profile_of(case), tenant=case.get("tenant")))
 
 
-def through_operator(case: dict[str, Any], profile: PlatformProfile | Path | None = None) -> Outcome:
+def through_operator(case: dict[str, Any], profile: PlatformProfile | Path | str | None = None) -> Outcome:
     """As a DAG file builds the task: the operator checks its job when the DAG is parsed."""
     from airflow.sdk import DAG
 
@@ -199,7 +199,7 @@ def test_published_figures(static_outcomes: dict[tuple[str, str], Outcome], runt
     assert table in DOCS.read_text(), f"docs/security.md should contain:\n{table}"
 
 
-# --- known gap: the profile itself comes from the DAG ------------------------------------------------------
+# --- the profile itself comes from the DAG: refused under [eks_data] trusted_profiles_only -------------------
 
 
 def _attacker_profile() -> PlatformProfile:
@@ -209,15 +209,18 @@ def _attacker_profile() -> PlatformProfile:
     return PlatformProfile.from_dict(data)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the operator accepts any profile object or path from the DAG; guardrails trust the profile "
-    "(proposed: [eks_data] trusted_profiles_only, see docs/security.md)",
-)
 @pytest.mark.parametrize("form", ["object", "path"])
-def test_profile_supplied_by_the_dag(form: str, tmp_path: Path) -> None:
+def test_profile_supplied_by_the_dag(form: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW__EKS_DATA__TRUSTED_PROFILES_ONLY", "True")
     profile: PlatformProfile | Path = _attacker_profile()
     if form == "path":
         profile = tmp_path / "mine.yaml"
         profile.write_text(yaml.safe_dump(_attacker_profile().model_dump(mode="json", exclude_unset=True)))
-    assert through_operator({"id": f"profile-{form}", "doc": {}}, profile).refused
+    outcome = through_operator({"id": f"profile-{form}", "doc": {}}, profile)
+    assert outcome.refused and "trusted-profile" in outcome.message
+
+
+def test_trusted_profiles_accept_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW__EKS_DATA__TRUSTED_PROFILES_ONLY", "True")
+    monkeypatch.setenv("AIRFLOW__EKS_DATA__PROFILES_DIR", str(PROFILE_PATH.parent))
+    assert not through_operator({"id": "profile-name", "doc": {}}, PROFILE_PATH.stem).refused
