@@ -111,7 +111,9 @@ def test_lineage_assets_metrics_cost_and_labels(
     kube_api: KubeApiServer, kube_conn: str, airflow_home: Path, statsd: StatsdCollector, tmp_path: Path
 ) -> None:
     kube_api.script("compact-events-*-1-1", SpotInterruption())
-    kube_api.script("compact-events-*-1-2", Succeed())
+    # Object timestamps are real seconds (see SimClock.wall): 30 simulated seconds at the default speed
+    # last 1.5 s, so the run's start and end fall in different seconds and its cost is not zero.
+    kube_api.script("compact-events-*-1-2", Succeed(run_for=30))
     lineage_file = tmp_path / "openlineage.jsonl"
     env = {
         "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(
@@ -179,5 +181,5 @@ def test_lineage_assets_metrics_cost_and_labels(
     assert all(v.endswith("|ms") for _, v in statsd.metrics("airflow_eks_data.run_time"))
     assert len(statsd.metrics("airflow_eks_data.run_time")) == 2
     [(_, cost_line)] = statsd.metrics("airflow_eks_data.cost")
-    assert out["cost"]["currency"] == "USD" and out["cost"]["amount"] > 0
+    assert out["cost"]["currency"] == "USD" and out["cost"]["amount"] > 0, out["cost"]
     assert float(cost_line.split("|")[0]) == pytest.approx(out["cost"]["amount"], rel=1e-3)
