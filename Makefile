@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 export SPARK_OPERATOR_CRD ?= $(abspath ../shared/reference/spark-operator/v2.5.2/sparkoperator.k8s.io_sparkapplications.yaml)
 export EKS_DATA_REFERENCE ?= $(abspath ../shared/reference)
 
-.PHONY: venv demo test lint typecheck docs pytest bench lock clean
+.PHONY: venv demo test lint typecheck docs pytest bench campaign lock clean
 
 venv: $(STAMP)
 
@@ -44,6 +44,10 @@ bench: venv
 	$(BIN)/python benchmarks/bench_render.py
 	$(BIN)/python benchmarks/bench_import.py
 	$(BIN)/python benchmarks/bench_dag_parse.py
+
+# The full fault campaign (docs/reliability.md); `make test` runs a small one. E.g. ARGS="--jobs 200".
+campaign: venv
+	$(BIN)/python benchmarks/bench_campaign.py $(ARGS)
 
 # Regenerate the lock after changing dependencies in setup.cfg.
 lock: venv

@@ -8,7 +8,10 @@ expire after about 15 minutes; a kubeconfig with an exec plugin or a rotated fil
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+from collections import Counter
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -143,27 +146,58 @@ class AsyncSparkOperatorHook(AsyncKubernetesHook):
     One API client lives as long as the hook: building one per call (what `get_conn()` does) costs an
     SSL context, tens of milliseconds of CPU that block the triggerer's event loop. Triggers share the
     hook of their namespace's watch, so a thousand waits use one client. Call `close()` when done.
+
+    A 401 retires the client while other waits may be using it: each call leases the client, and a
+    retired one is closed when its last lease ends (closing it under a request breaks that request).
+    Renewal happens under a lock inside the next call, never half-way through another's config load.
     """
 
     _api_client: Any = None
-    _stale: Any = None
+    _renew_requested = False
+    _lock: asyncio.Lock | None = None
+    _leases: Counter[Any] | None = None
 
     async def _api(self) -> Any:
         """The hook's client, with credentials reloaded as the cncf hook does (exec plugins refresh)."""
         from kubernetes_asyncio import client
 
-        if self._stale is not None:
-            stale, self._stale = self._stale, None
-            await stale.close()
-        await self._load_config()  # type: ignore[no-untyped-call]
-        if self._api_client is None:
-            self._api_client = client.ApiClient(configuration=self.client_configuration)
-        return self._api_client
+        self._lock = self._lock or asyncio.Lock()
+        async with self._lock:
+            if self._renew_requested:
+                self._renew_requested = False
+                self._config_loaded = False
+                self.client_configuration = None
+                self._is_exec_auth = None
+                retired, self._api_client = self._api_client, None
+                if retired is not None and not (self._leases or {}).get(retired):
+                    await retired.close()
+            await self._load_config()  # type: ignore[no-untyped-call]
+            if self._api_client is None:
+                self._api_client = client.ApiClient(configuration=self.client_configuration)
+            return self._api_client
+
+    @contextlib.asynccontextmanager
+    async def _lease(self) -> AsyncIterator[Any]:
+        api = await self._api()
+        leases = self._leases = self._leases if self._leases is not None else Counter()
+        leases[api] += 1
+        try:
+            yield api
+        finally:
+            leases[api] -= 1
+            if not leases[api]:
+                del leases[api]
+                if api is not self._api_client:  # retired while in use: the last user closes it
+                    await api.close()
+
+    def renew(self) -> None:
+        """Read fresh credentials and build a new client at the next call."""
+        self._renew_requested = True
 
     async def close(self) -> None:
         if self._api_client is not None:
-            client, self._api_client = self._api_client, None
-            await client.close()
+            api, self._api_client = self._api_client, None
+            await api.close()
 
     async def _json(
         self, method: str, api_class: str, /, *, missing: Any = _RAISE, forbidden_ok: bool = False, **kwargs: Any
@@ -173,9 +207,12 @@ class AsyncSparkOperatorHook(AsyncKubernetesHook):
         from kubernetes_asyncio import client
 
         async def call() -> Any:
-            api = getattr(client, api_class)(await self._api())
-            response = await getattr(api, method)(**kwargs, _preload_content=False, _request_timeout=REQUEST_TIMEOUT)
-            body = await response.read()
+            async with self._lease() as api_client:
+                api = getattr(client, api_class)(api_client)
+                response = await getattr(api, method)(
+                    **kwargs, _preload_content=False, _request_timeout=REQUEST_TIMEOUT
+                )
+                body = await response.read()
             _raise_for_status(response, body)
             return json.loads(body)
 
@@ -186,13 +223,6 @@ class AsyncSparkOperatorHook(AsyncKubernetesHook):
             if missing is _RAISE or status_of(exc) not in tolerated:
                 raise
             return missing
-
-    def renew(self) -> None:
-        """Forget the loaded configuration and client so that the next call reads fresh credentials."""
-        self._config_loaded = False
-        self.client_configuration = None
-        self._is_exec_auth = None
-        self._stale, self._api_client = self._api_client, None
 
     async def get_application(self, name: str, namespace: str) -> dict[str, Any] | None:
         return await self._json(  # type: ignore[no-any-return]
@@ -220,26 +250,27 @@ class AsyncSparkOperatorHook(AsyncKubernetesHook):
         """Raw watch events (`type`, `object`) from `resource_version`, until the server ends the stream."""
         from kubernetes_asyncio import client
 
-        response = await client.CustomObjectsApi(await self._api()).list_namespaced_custom_object(
-            GROUP,
-            VERSION,
-            namespace,
-            PLURAL,
-            watch=True,
-            resource_version=resource_version,
-            allow_watch_bookmarks=True,
-            timeout_seconds=timeout_seconds,
-            _preload_content=False,
-            _request_timeout=timeout_seconds + 30,
-        )
-        try:
-            if response.status >= 400:
-                _raise_for_status(response, await response.read())
-            async for line in response.content:
-                if line.strip():
-                    yield json.loads(line)
-        finally:
-            response.release()
+        async with self._lease() as api_client:
+            response = await client.CustomObjectsApi(api_client).list_namespaced_custom_object(
+                GROUP,
+                VERSION,
+                namespace,
+                PLURAL,
+                watch=True,
+                resource_version=resource_version,
+                allow_watch_bookmarks=True,
+                timeout_seconds=timeout_seconds,
+                _preload_content=False,
+                _request_timeout=timeout_seconds + 30,
+            )
+            try:
+                if response.status >= 400:
+                    _raise_for_status(response, await response.read())
+                async for line in response.content:
+                    if line.strip():
+                        yield json.loads(line)
+            finally:
+                response.release()
 
     async def _pod(self, application: Mapping[str, Any]) -> dict[str, Any] | None:
         namespace = application["metadata"]["namespace"]

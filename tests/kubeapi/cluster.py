@@ -547,6 +547,8 @@ class Cluster:
         self._set_node(node_name, unreachable)
         self.event(node, "NodeNotReady", f"Node {node_name} status is now: NodeNotReady", component="node-controller")
         on_node = self.pods_on(node_name)
+        for pod in on_node:  # the node lifecycle controller marks each of its pods not ready, with an event
+            self.event(pod, "NodeNotReady", "Node is not ready", warning=True, component="node-controller")
         if outcome.unknown_for > 0:
             for pod in on_node:
 

@@ -9,6 +9,8 @@ from typing import Any
 
 import yaml
 
+from airflow_eks_data.backends.base import Attempt
+from airflow_eks_data.operators.spark_on_eks import SparkOnEksOperator
 from tests.conftest import PROFILE_PATH
 from tests.dagrun import DagResult, run_dag
 from tests.emr.fixtures import boto_client
@@ -38,7 +40,16 @@ def play(server: EmrMoto, ends: list[tuple[str, str | None]]) -> threading.Threa
     return thread
 
 
-def run_emr(airflow_home: Path, tmp_path: Path, dag_id: str, virtual_cluster: str, server: EmrMoto) -> DagResult:
+JOB: dict[str, Any] = {
+    "name": "compact-events",
+    "tenant": "datalake",
+    "main_application_file": "s3://example-artifacts/jobs/compact_table.py",
+    "labels": {"team": "data-platform", "cost-center": "cc-42"},
+}
+
+
+def profile_for(virtual_cluster: str, server: EmrMoto, tmp_path: Path) -> Path:
+    """The example profile pointed at the test's virtual cluster, and its pod-template bucket."""
     profile = yaml.safe_load(PROFILE_PATH.read_text())
     profile["tenants"]["datalake"]["emr"]["virtual_cluster_id"] = virtual_cluster
     path = tmp_path / "compaction.yaml"
@@ -46,22 +57,28 @@ def run_emr(airflow_home: Path, tmp_path: Path, dag_id: str, virtual_cluster: st
     boto_client(server, "s3").create_bucket(
         Bucket="example-artifacts", CreateBucketConfiguration={"LocationConstraint": REGION}
     )
-    job: dict[str, Any] = {
-        "name": "compact-events",
-        "tenant": "datalake",
-        "main_application_file": "s3://example-artifacts/jobs/compact_table.py",
-        "labels": {"team": "data-platform", "cost-center": "cc-42"},
-    }
+    return path
+
+
+def run_emr(
+    airflow_home: Path, tmp_path: Path, dag_id: str, virtual_cluster: str, server: EmrMoto, operator: str = ""
+) -> DagResult:
+    """`operator`: source defining a `SparkOnEksOperator` subclass named `Operator` (default: the real one)."""
+    path = profile_for(virtual_cluster, server, tmp_path)
     return run_dag(
         airflow_home,
         dag_id,
         f"""
+        from datetime import timedelta
         from airflow.sdk import DAG
         from airflow_eks_data.operators.spark_on_eks import SparkOnEksOperator
 
+        Operator = SparkOnEksOperator
+        {operator}
+
         with DAG({dag_id!r}, schedule=None, catchup=False):
-            SparkOnEksOperator(task_id="spark", job={job!r}, profile={str(path)!r}, backend="emr_on_eks",
-                               retries=2, poll_interval=0.5, interruption_backoff=0.05)
+            Operator(task_id="spark", job={JOB!r}, profile={str(path)!r}, backend="emr_on_eks",
+                     retries=2, retry_delay=timedelta(0), poll_interval=0.5, interruption_backoff=0.05)
         """,
     )
 
@@ -96,3 +113,43 @@ def test_infrastructure_loss_is_resubmitted(
     out = result.xcom["spark"]
     assert [a["outcome"] for a in out["attempts"]] == ["interrupted", "succeeded"]
     assert len(moto_server.runs(virtual_cluster)) == 2
+
+
+def test_worker_death_after_submit_reattaches(
+    moto_server: EmrMoto, aws_conn: str, virtual_cluster: str, airflow_home: Path, tmp_path: Path
+) -> None:
+    """Try 1 dies between StartJobRun and deferring; try 2 finds the run by its tags and adopts it."""
+    play(moto_server, [COMPLETED])
+    dies = """
+        class Operator(SparkOnEksOperator):
+            def _wait(self, context, run, state):
+                if context["ti"].try_number == 1:
+                    raise SystemExit("worker killed after submit, before defer")
+                return super()._wait(context, run, state)
+    """
+    result = run_emr(airflow_home, tmp_path, "emr_worker_death", virtual_cluster, moto_server, dies)
+    assert result.state == "success" and result.tries["spark"] == 2
+    [run] = moto_server.runs(virtual_cluster)
+    assert run.id == result.xcom["spark"]["job_run_id"]
+    assert (run.tags or {})["airflow-eks-data/try"] == "1"
+
+
+def test_throttling_and_5xx_at_20_percent_still_reach_the_right_outcome(
+    moto_server: EmrMoto, aws_conn: str, virtual_cluster: str, airflow_home: Path, tmp_path: Path
+) -> None:
+    play(moto_server, [LOST, COMPLETED])
+    moto_server.faults.configure(0.2, ("throttle", "500", "503"), seed=11)
+    result = run_emr(airflow_home, tmp_path, "emr_faults", virtual_cluster, moto_server)
+    assert result.state == "success" and result.tries["spark"] == 1
+    assert [a["outcome"] for a in result.xcom["spark"]["attempts"]] == ["interrupted", "succeeded"]
+    assert len(moto_server.runs(virtual_cluster)) == 2
+    assert sum(moto_server.faults.injected.values()) > 0
+
+
+def test_on_kill_cancels_the_job_run(moto_server: EmrMoto, aws_conn: str, virtual_cluster: str, tmp_path: Path) -> None:
+    path = profile_for(virtual_cluster, moto_server, tmp_path)
+    operator = SparkOnEksOperator(task_id="spark", job=JOB, profile=path, backend="emr_on_eks", deferrable=False)
+    operator._run = operator.backend_impl.submit(operator._prepare("compact-events-kill"), Attempt("key", 1, 1))
+    operator.on_kill()
+    [run] = moto_server.runs(virtual_cluster)
+    assert run.state in ("CANCEL_PENDING", "CANCELLED")

@@ -1,0 +1,279 @@
+"""The two services a campaign runs against, with its faults switched on and its script loaded.
+
+- the test Kubernetes API server (`tests/kubeapi`): bearer tokens (so they can expire), CRD admission
+  when the pinned CRD is there, 429/500/503 at the campaign's rate, watch streams cut every few
+  seconds, and every application's attempts scripted by name from the plans;
+- moto's EMR on EKS (`tests/emr`): one virtual cluster per tenant, the pod-template bucket, the same
+  rate of 429/500/503 on every emr-containers call, and `EmrPlayer` moving each job run as its plan says.
+
+Both only record here (creations, injected faults); the campaign judges.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from airflow_eks_data.backends.emr_on_eks import ATTEMPT_TAG, TASK_KEY_TAG, TRY_TAG
+from airflow_eks_data.backends.spark_operator import ATTEMPT_LABEL, TASK_KEY_LABEL, TRY_LABEL
+from airflow_eks_data.triggers.events import TERMINAL, app_state
+from tests.conftest import PROFILE_PATH
+from tests.emr.faults import Faults as EmrFaults
+from tests.emr.fixtures import NO_BOTOCORE_RETRIES, create_virtual_cluster
+from tests.emr.moto_emr import REGION, EmrMoto, quiet_werkzeug
+from tests.kubeapi.faults import Decision, Faults
+from tests.kubeapi.fixtures import crd_path
+from tests.kubeapi.resources import ResourceType
+from tests.kubeapi.scenarios import DriverError, NodeLost, Outcome, PendingCapacity, SpotInterruption, Succeed
+from tests.kubeapi.server import KubeApiServer
+from tests.kubeapi.store import Change
+from tests.reliability.truth import Fate, JobPlan
+
+EMR_ACTIVE = frozenset({"PENDING", "SUBMITTED", "RUNNING", "CANCEL_PENDING"})
+EMR_ENDS: dict[Fate, tuple[str, str | None, str | None]] = {
+    Fate.SUCCEED: ("COMPLETED", None, None),
+    Fate.SPOT: ("FAILED", "USER_ERROR", "Driver pod was evicted: spot node terminated (SpotInterrupted)"),
+    Fate.NODE_LOST: ("FAILED", "INTERNAL_ERROR", "The driver's node was lost"),
+    Fate.USER_ERROR: (
+        "FAILED",
+        "USER_ERROR",
+        "Jobrun failed. Main Spark container terminated with errors. ExitCode: 1",
+    ),
+}
+"""How EMR reports each fate: EMR has no failure reason for spot loss, so spot reads as a USER_ERROR
+whose details name the eviction (what the outcome rules look for)."""
+ENV_CONNECTIONS = ("AIRFLOW_CONN_KUBERNETES_DEFAULT", "AIRFLOW_CONN_AWS_DEFAULT")
+AWS_ENV = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE")
+
+
+class CountingFaults(Faults):
+    """The kube API server's fault switches, counting the errors they inject by status."""
+
+    def __init__(self, seed: int = 0) -> None:
+        super().__init__(seed)
+        self.injected: collections.Counter[int] = collections.Counter()
+
+    def decide(self, verb: str, resource: str) -> Decision:
+        decision = super().decide(verb, resource)
+        if decision.error is not None:
+            self.injected[decision.error.code] += 1
+        return decision
+
+
+@dataclass(frozen=True)
+class Created:
+    """One run as the server saw it created, with the identity the operator gave it; `name` is what
+    the operator calls the run (application name, or EMR job run id)."""
+
+    key: str
+    try_number: int
+    attempt: int
+    name: str
+
+
+@dataclass
+class Ledger:
+    """Every SparkApplication the API server created (a store listener: no request is counted)."""
+
+    created: list[Created] = field(default_factory=list)
+
+    def listen(self, rtype: ResourceType, change: Change) -> None:
+        if rtype.plural != "sparkapplications" or change.type != "ADDED":
+            return
+        meta = change.obj["metadata"]
+        labels = meta.get("labels") or {}
+        self.created.append(
+            Created(
+                str(labels.get(TASK_KEY_LABEL, "")),
+                int(labels.get(TRY_LABEL, 0)),
+                int(labels.get(ATTEMPT_LABEL, 0)),
+                str(meta["name"]),
+            )
+        )
+
+
+def so_outcome(plan: JobPlan, attempt: int, speed: float) -> Outcome:
+    """The simulated Spark Operator's scenario for one attempt (times are simulated seconds)."""
+    script = plan.script(attempt)
+    run_for = script.run_s * speed
+    if script.fate is Fate.SPOT:
+        return SpotInterruption(run_for=run_for)
+    if script.fate is Fate.NODE_LOST:
+        return NodeLost(run_for=run_for, unknown_for=3.0 if attempt % 2 else 0.0)
+    if script.fate is Fate.USER_ERROR:
+        return DriverError(run_for=run_for)
+    if script.pending_s:
+        return PendingCapacity(run_for=run_for, provision_after=script.pending_s * speed)
+    return Succeed(run_for=run_for)
+
+
+class EmrPlayer:
+    """Plays EMR on EKS for moto: each new job run, found by its task-key and attempt tags, goes
+    PENDING while capacity is short, then RUNNING, then ends as its attempt's fate says."""
+
+    def __init__(self, server: EmrMoto, plans: dict[str, JobPlan]) -> None:
+        self.server = server
+        self.plans = plans
+        self.schedules: dict[str, list[tuple[float, str, str | None, str | None]]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="emr-player", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(0.05):
+            now = time.monotonic()
+            for run in list(self.server.backend.job_runs.values()):
+                if run.id not in self.schedules:
+                    self.schedules[run.id] = self._schedule(run.tags or {}, now)
+                steps = self.schedules[run.id]
+                while steps and steps[0][0] <= now:
+                    _, state, reason, details = steps.pop(0)
+                    if run.state not in EMR_ACTIVE:  # cancelled by the operator: nothing more happens
+                        steps.clear()
+                        break
+                    self.server.set_state(run.id, state, failure_reason=reason, state_details=details)
+
+    def _schedule(self, tags: dict[str, str], now: float) -> list[tuple[float, str, str | None, str | None]]:
+        plan = self.plans.get(tags.get(TASK_KEY_TAG, ""))
+        if plan is None:  # not the campaign's: let it succeed, the ledger reports it
+            return [(now + 1.0, "COMPLETED", None, None)]
+        script = plan.script(int(tags.get(ATTEMPT_TAG, 1)))
+        state, reason, details = EMR_ENDS[script.fate]
+        steps: list[tuple[float, str, str | None, str | None]] = []
+        if script.pending_s:
+            steps += [(now, "PENDING", None, None), (now + script.pending_s, "RUNNING", None, None)]
+        return [*steps, (now + script.pending_s + script.run_s, state, reason, details)]
+
+
+@dataclass
+class Servers:
+    kube: KubeApiServer
+    emr: EmrMoto
+    player: EmrPlayer
+    ledger: Ledger
+    profile_path: Path
+    virtual_clusters: dict[str, str]
+
+    @property
+    def kube_faults(self) -> CountingFaults:
+        assert isinstance(self.kube.faults, CountingFaults)
+        return self.kube.faults
+
+    def emr_created(self) -> list[Created]:
+        return [
+            Created(
+                str((run.tags or {}).get(TASK_KEY_TAG, "")),
+                int((run.tags or {}).get(TRY_TAG, 0)),
+                int((run.tags or {}).get(ATTEMPT_TAG, 0)),
+                str(run.id),
+            )
+            for run in list(self.emr.backend.job_runs.values())
+        ]
+
+    def still_running(self, plan: JobPlan) -> list[str]:
+        """This task's runs that have not ended (read from the servers' state, not through the API)."""
+        if plan.backend == "emr_on_eks":
+            return [
+                str(run.id)
+                for run in list(self.emr.backend.job_runs.values())
+                if (run.tags or {}).get(TASK_KEY_TAG) == plan.key and run.state in EMR_ACTIVE
+            ]
+        apps = self.kube.list("SparkApplication", plan.tenant, label_selector=f"{TASK_KEY_LABEL}={plan.key}")
+        return [
+            str(app["metadata"]["name"])
+            for app in apps
+            if app_state(app) not in TERMINAL and not app["metadata"].get("deletionTimestamp")
+        ]
+
+    def all_running(self) -> list[str]:
+        """Every run on either server that has not ended."""
+        emr = [str(run.id) for run in list(self.emr.backend.job_runs.values()) if run.state in EMR_ACTIVE]
+        apps = self.kube.list("SparkApplication")
+        return emr + [str(a["metadata"]["name"]) for a in apps if app_state(a) not in TERMINAL]
+
+
+@contextmanager
+def start_servers(
+    plans: list[JobPlan], workdir: Path, *, seed: int, error_rate: float, speed: float, watch_cut_s: float
+) -> Iterator[Servers]:
+    """Both services up, faults on, the plans' scripts loaded, and the Airflow connections in the
+    environment (restored afterwards)."""
+    from moto.emrcontainers.models import emrcontainers_backends
+    from moto.s3.models import s3_backends
+
+    kube = KubeApiServer(speed=speed, crd_path=crd_path(), token_auth=True, seed=seed, workdir=workdir / "kubeapi")
+    kube.faults = CountingFaults(seed)
+    kube.start()
+    quiet_werkzeug()
+    emrcontainers_backends.reset()
+    s3_backends.reset()
+    emr = EmrMoto(EmrFaults())
+    emr.start()
+    saved = {name: os.environ.get(name) for name in (*ENV_CONNECTIONS, *AWS_ENV)}
+    player: EmrPlayer | None = None
+    try:
+        ledger = Ledger()
+        kube.call(lambda: kube.store.listeners.append(ledger.listen))
+        for plan in plans:
+            if plan.backend == "spark_operator":
+                for try_number in range(1, plan.retries + 2):
+                    for attempt in range(1, len(plan.attempts) + plan.budget + 2):
+                        kube.script(plan.run_name(try_number, attempt), so_outcome(plan, attempt, speed))
+        clusters = {tenant: create_virtual_cluster(emr, tenant) for tenant in sorted({p.tenant for p in plans})}
+        emr.client("s3").create_bucket(
+            Bucket="example-artifacts", CreateBucketConfiguration={"LocationConstraint": REGION}
+        )
+        for cluster in clusters.values():  # warm moto's model caches before the first burst of workers
+            emr.client("emr-containers").list_job_runs(virtualClusterId=cluster)
+        profile_path = write_profile(workdir / "profile.yaml", clusters)
+        os.environ["AIRFLOW_CONN_KUBERNETES_DEFAULT"] = kube.airflow_connection_json()
+        os.environ["AIRFLOW_CONN_AWS_DEFAULT"] = emr.connection_json(**NO_BOTOCORE_RETRIES)
+        for name in AWS_ENV:
+            os.environ.pop(name, None)
+        share = 1.0 - (1.0 - error_rate) ** (1 / 3)  # three independent rules: error_rate in all
+        faults = kube.faults
+        faults.throttle(rate=share, retry_after=1)
+        faults.error(500, rate=share)
+        faults.error(503, rate=share)
+        faults.cut_watches(after_seconds=watch_cut_s)
+        emr.faults.configure(error_rate, ("throttle", "500", "503"), seed=seed)
+        emr.faults.reset_counts()
+        kube.counters.reset()
+        player = EmrPlayer(emr, {p.key: p for p in plans if p.backend == "emr_on_eks"})
+        player.start()
+        yield Servers(kube, emr, player, ledger, profile_path, clusters)
+    finally:
+        if player is not None:
+            player.stop()
+        emr.stop()
+        kube.stop()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def write_profile(path: Path, virtual_clusters: dict[str, str]) -> Path:
+    """The example compaction profile, its tenants pointed at the campaign's virtual clusters."""
+    profile: dict[str, Any] = yaml.safe_load(PROFILE_PATH.read_text())
+    for tenant, cluster in virtual_clusters.items():
+        profile["tenants"][tenant]["emr"]["virtual_cluster_id"] = cluster
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(profile))
+    return path
