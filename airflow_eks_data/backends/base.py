@@ -37,6 +37,7 @@ class WaitSettings:
     deadline: float | None
     startup_timeout: float | None
     poll_interval: float
+    log_interval: float | None = None
 
 
 class Backend(Protocol):

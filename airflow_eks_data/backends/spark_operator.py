@@ -64,6 +64,7 @@ class SparkOperatorBackend:
             deadline=wait.deadline,
             startup_timeout=wait.startup_timeout,
             poll_interval=wait.poll_interval,
+            log_interval=wait.log_interval,
             state=state,
         )
 

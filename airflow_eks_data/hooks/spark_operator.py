@@ -23,12 +23,15 @@ from airflow_eks_data.utils.retries import acall_with_retries, call_with_retries
 GROUP = "sparkoperator.k8s.io"
 VERSION = "v1beta2"
 PLURAL = "sparkapplications"
+BAD_REQUEST = 400
 NOT_FOUND = 404
 FORBIDDEN = 403
 CONFLICT = 409
 CR: dict[str, Any] = {"group": GROUP, "version": VERSION, "plural": PLURAL}
 _RAISE: Any = object()
 REQUEST_TIMEOUT = 60
+LOG_LIMIT_BYTES = 256 * 1024
+"""Per periodic read of a driver log: a chatty driver cannot flood the triggerer or the task log."""
 _CLIENT_PROPERTIES = ("api_client", "core_v1_client", "custom_object_client")
 
 
@@ -199,38 +202,67 @@ class AsyncSparkOperatorHook(AsyncKubernetesHook):
             api, self._api_client = self._api_client, None
             await api.close()
 
-    async def _json(
-        self, method: str, api_class: str, /, *, missing: Any = _RAISE, forbidden_ok: bool = False, **kwargs: Any
-    ) -> Any:
-        """One API call's JSON body, retried; `missing` stands for 404 (and for 403 when `forbidden_ok`:
-        evidence the service account may not read is left out, not an error)."""
+    async def _body(self, method: str, api_class: str, /, *, tolerated: frozenset[int], **kwargs: Any) -> bytes | None:
+        """One API call's body, retried; None when it answered one of the `tolerated` statuses."""
         from kubernetes_asyncio import client
 
-        async def call() -> Any:
+        async def call() -> bytes:
             async with self._lease() as api_client:
                 api = getattr(client, api_class)(api_client)
                 response = await getattr(api, method)(
                     **kwargs, _preload_content=False, _request_timeout=REQUEST_TIMEOUT
                 )
-                body = await response.read()
+                body: bytes = await response.read()
             _raise_for_status(response, body)
-            return json.loads(body)
+            return body
 
         try:
             return await acall_with_retries(call, renew=self.renew)
         except Exception as exc:
-            tolerated = {NOT_FOUND, FORBIDDEN} if forbidden_ok else {NOT_FOUND}
-            if missing is _RAISE or status_of(exc) not in tolerated:
+            if status_of(exc) not in tolerated:
                 raise
-            return missing
+            return None
+
+    async def _json(
+        self, method: str, api_class: str, /, *, missing: Any = _RAISE, forbidden_ok: bool = False, **kwargs: Any
+    ) -> Any:
+        """One API call's JSON body; `missing` stands for 404 (and for 403 when `forbidden_ok`:
+        evidence the service account may not read is left out, not an error)."""
+        tolerated = (
+            frozenset() if missing is _RAISE else frozenset({NOT_FOUND, FORBIDDEN} if forbidden_ok else {NOT_FOUND})
+        )
+        body = await self._body(method, api_class, tolerated=tolerated, **kwargs)
+        return missing if body is None else json.loads(body)
+
+    async def driver_log_since(self, application: Mapping[str, Any], seconds: int) -> list[str]:
+        """The driver's log lines of the last `seconds`, each after its RFC 3339 timestamp and a space;
+        none while the container has not started (400) or when the pod is gone or unreadable."""
+        body = await self._body(
+            "read_namespaced_pod_log",
+            "CoreV1Api",
+            tolerated=frozenset({BAD_REQUEST, NOT_FOUND, FORBIDDEN}),
+            name=driver_pod_name(application),
+            namespace=application["metadata"]["namespace"],
+            container=CONTAINER["driver"],
+            since_seconds=seconds,
+            timestamps=True,
+            limit_bytes=LOG_LIMIT_BYTES,
+        )
+        return [] if body is None else body.decode("utf-8", "replace").splitlines()
 
     async def get_application(self, name: str, namespace: str) -> dict[str, Any] | None:
         return await self._json(  # type: ignore[no-any-return]
             "get_namespaced_custom_object", "CustomObjectsApi", **CR, namespace=namespace, name=name, missing=None
         )
 
-    async def list_applications(self, namespace: str) -> dict[str, Any]:
-        return await self._json("list_namespaced_custom_object", "CustomObjectsApi", **CR, namespace=namespace)  # type: ignore[no-any-return]
+    async def list_applications(
+        self, namespace: str, *, limit: int | None = None, continue_token: str | None = None
+    ) -> dict[str, Any]:
+        """One page of the namespace's applications (all of them without `limit`)."""
+        paging: dict[str, Any] = {k: v for k, v in (("limit", limit), ("_continue", continue_token)) if v}
+        return await self._json(  # type: ignore[no-any-return]
+            "list_namespaced_custom_object", "CustomObjectsApi", **CR, namespace=namespace, **paging
+        )
 
     async def delete_application(self, name: str, namespace: str) -> bool:
         deleted = await self._json(

@@ -72,6 +72,8 @@ class SparkOnEksOperator(BaseOperator):
     :param interruption_backoff: base seconds of the jittered backoff before a resubmission (default 30).
     :param poll_interval: seconds between checks that the shared watch does not cover.
     :param log_tail_lines: driver log lines written to the task log at the end (always on failure).
+    :param log_interval: seconds between reads of the driver log while the wait runs, each new line
+        written to the task log (Spark Operator; default None: only the tail at the end).
     :param manifest_file: JSON file the job writes into each output (e.g. `_MANIFEST.json`): returned in
         XCom `manifests`; its output files, bytes and rows go to the Asset events and OpenLineage.
     :param openlineage_inject_parent_job_info: add `spark.openlineage.parent*` keys (default: the
@@ -102,6 +104,7 @@ class SparkOnEksOperator(BaseOperator):
         interruption_backoff: float | None = None,
         poll_interval: float = 30.0,
         log_tail_lines: int = 100,
+        log_interval: float | None = None,
         manifest_file: str | None = None,
         openlineage_inject_parent_job_info: bool | None = None,
         openlineage_inject_transport_info: bool | None = None,
@@ -124,6 +127,7 @@ class SparkOnEksOperator(BaseOperator):
         self.interruption_backoff = interruption_backoff
         self.poll_interval = poll_interval
         self.log_tail_lines = log_tail_lines
+        self.log_interval = log_interval
         self.manifest_file = manifest_file
         self.openlineage_inject_parent_job_info = openlineage_inject_parent_job_info
         self.openlineage_inject_transport_info = openlineage_inject_transport_info
@@ -270,7 +274,13 @@ class SparkOnEksOperator(BaseOperator):
         job = self._prepared.job
         self._push_links(context, run, job, app_id=run.name)
         deadline = state["started"] + job.timeout if job.timeout else None
-        wait = WaitSettings(state.get("submitted", state["started"]), deadline, job.startup_timeout, self.poll_interval)
+        wait = WaitSettings(
+            state.get("submitted", state["started"]),
+            deadline,
+            job.startup_timeout,
+            self.poll_interval,
+            self.log_interval,
+        )
         trigger = self.backend_impl.trigger(run, wait, state)
         if not self.deferrable:
             return self.execute_complete(context, asyncio.run(_first_event(trigger)))

@@ -68,7 +68,7 @@ NODE_SHUTDOWN_POD_REASONS = frozenset({"Terminated", "NodeShutdown", "NodeLost"}
 # A kubelet eviction for the pod's *own* ephemeral-storage limit recurs on any node: the app's fault.
 _SELF_EVICTION = re.compile(r"exceed(s|ed)? (the total limit|its local ephemeral storage limit)", re.I)
 
-_SPOT_LABELS = (
+SPOT_LABELS = (
     "karpenter.sh/capacity-type",
     "eks.amazonaws.com/capacityType",
     "node.kubernetes.io/lifecycle",
@@ -178,7 +178,7 @@ def capacity_type(labels: Mapping[str, str], pod: Mapping[str, Any] | None) -> s
     """`spot` / `on-demand` from the node's labels, else from the pod's own nodeSelector."""
     selector = _get(pod, "spec", "nodeSelector") or {}
     for source in (labels, selector):
-        for key in _SPOT_LABELS:
+        for key in SPOT_LABELS:
             value = source.get(key)
             if value:
                 low = str(value).lower().replace("_", "-")

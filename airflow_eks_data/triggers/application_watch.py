@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 GONE = 410
 UNAUTHORIZED = 401
+LIST_PAGE = 200
 WATCH_SECONDS = 290  # under the API server's default request timeout, so streams end cleanly
 
 Update = dict[str, Any] | None
@@ -28,15 +29,51 @@ Update = dict[str, Any] | None
 HookFactory = Callable[[], Any]
 
 
+class Inbox:
+    """Updates one subscriber has not read yet. An `asyncio.Queue` (four deques and an Event) and
+    `asyncio.wait_for` (a task per wait) cost kilobytes per subscriber; a thousand waits hold this."""
+
+    __slots__ = ("_items", "_waiter")
+
+    def __init__(self) -> None:
+        self._items: list[Update] = []
+        self._waiter: asyncio.Future[None] | None = None
+
+    def put(self, update: Update) -> None:
+        self._items.append(update)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def get(self, timeout: float) -> Update:
+        """The oldest unread update; `TimeoutError` if none comes within `timeout` seconds."""
+        if not self._items:
+            loop = asyncio.get_running_loop()
+            waiter = self._waiter = loop.create_future()
+            timer = loop.call_later(timeout, _wake, waiter)
+            try:
+                await waiter
+            finally:
+                timer.cancel()
+                self._waiter = None
+            if not self._items:
+                raise TimeoutError
+        return self._items.pop(0)
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
 class ApplicationWatch:
-    """List+watch of one namespace, fanned out to per-application subscriber queues."""
+    """List+watch of one namespace, fanned out to per-application subscriber inboxes."""
 
     def __init__(self, namespace: str, hook_factory: HookFactory) -> None:
         self.namespace = namespace
         self.hook = hook_factory()
         """Shared by every trigger of this namespace: one API client, however many waits."""
         self.cache: dict[str, dict[str, Any]] = {}
-        self.subscribers: dict[str, set[asyncio.Queue[Update]]] = {}
+        self.subscribers: dict[str, set[Inbox]] = {}
         self.synced = asyncio.Event()
         self.healthy_since: float | None = None
         self.requests = 0
@@ -52,17 +89,17 @@ class ApplicationWatch:
                 await self._task
         await self.hook.close()
 
-    def add(self, name: str) -> asyncio.Queue[Update]:
-        queue: asyncio.Queue[Update] = asyncio.Queue()
-        self.subscribers.setdefault(name, set()).add(queue)
+    def add(self, name: str) -> Inbox:
+        inbox = Inbox()
+        self.subscribers.setdefault(name, set()).add(inbox)
         if name in self.cache:
-            queue.put_nowait(self.cache[name])
-        return queue
+            inbox.put(self.cache[name])
+        return inbox
 
-    def remove(self, name: str, queue: asyncio.Queue[Update]) -> None:
-        queues = self.subscribers.get(name, set())
-        queues.discard(queue)
-        if not queues:
+    def remove(self, name: str, inbox: Inbox) -> None:
+        inboxes = self.subscribers.get(name, set())
+        inboxes.discard(inbox)
+        if not inboxes:
             self.subscribers.pop(name, None)
 
     @property
@@ -70,12 +107,27 @@ class ApplicationWatch:
         return self.healthy_since is not None
 
     def _publish(self, name: str, update: Update) -> None:
-        for queue in self.subscribers.get(name, ()):
-            queue.put_nowait(update)
+        for inbox in self.subscribers.get(name, ()):
+            inbox.put(update)
 
-    def _replace(self, items: list[dict[str, Any]]) -> None:
+    async def _sync(self, hook: Any) -> str:
+        """List the namespace a page at a time, keeping only the slim form of each application: a full
+        list of a thousand applications is tens of megabytes of objects. Returns the version to watch
+        from (the snapshot's: every page of one list shares it)."""
+        fresh: dict[str, dict[str, Any]] = {}
+        version, token = None, None
+        while True:
+            page = await hook.list_applications(self.namespace, limit=LIST_PAGE, continue_token=token)
+            version = version or str(page["metadata"]["resourceVersion"])
+            fresh.update((item["metadata"]["name"], _slim(item)) for item in page.get("items", []))
+            token = page["metadata"].get("continue")
+            if not token:
+                break
+        self._replace(fresh)
+        return version
+
+    def _replace(self, fresh: dict[str, dict[str, Any]]) -> None:
         """A fresh list: publish what changed while we were not watching, including deletions."""
-        fresh = {item["metadata"]["name"]: _slim(item) for item in items}
         for name in self.cache.keys() - fresh.keys():
             self._publish(name, None)
         for name, item in fresh.items():
@@ -95,9 +147,7 @@ class ApplicationWatch:
             try:
                 if resource_version is None:
                     self.requests += 1
-                    listing = await hook.list_applications(self.namespace)
-                    resource_version = listing["metadata"]["resourceVersion"]
-                    self._replace(listing.get("items", []))
+                    resource_version = await self._sync(hook)
                     self.synced.set()
                 self.requests += 1
                 self.healthy_since = self.healthy_since or time.monotonic()
@@ -140,12 +190,31 @@ class ApplicationWatch:
         return str(version) if version else None
 
 
+STATUS_KEYS = (
+    "applicationState",
+    "executorState",
+    "sparkApplicationId",
+    "lastSubmissionAttemptTime",
+    "terminationTime",
+)
+"""What classification, links and usage read of an application's status (`outcomes`, `observability`)."""
+
+
 def _slim(application: dict[str, Any]) -> dict[str, Any]:
-    """What waiting needs of an application: its identity and status, not its spec (kilobytes each,
-    times every application in the namespace)."""
+    """What waiting needs of an application: its identity and the status fields that are read, not its
+    spec (kilobytes each, times every application in the namespace)."""
     meta = application.get("metadata") or {}
-    keep = ("name", "namespace", "resourceVersion", "creationTimestamp", "deletionTimestamp", "labels")
-    return {"metadata": {k: meta[k] for k in keep if k in meta}, "status": application.get("status") or {}}
+    keep = ("name", "namespace", "resourceVersion", "creationTimestamp", "deletionTimestamp")
+    return {"metadata": {k: meta[k] for k in keep if k in meta}, "status": slim_status(application.get("status"))}
+
+
+def slim_status(status: dict[str, Any] | None) -> dict[str, Any]:
+    status = status or {}
+    slim = {key: status[key] for key in STATUS_KEYS if key in status}
+    pod = (status.get("driverInfo") or {}).get("podName")
+    if pod:
+        slim["driverInfo"] = {"podName": pod}
+    return slim
 
 
 class _Gone(Exception):
@@ -164,17 +233,17 @@ class WatchRegistry:
     @contextlib.asynccontextmanager
     async def subscribe(
         self, key: tuple[Any, ...], namespace: str, name: str, hook_factory: HookFactory
-    ) -> AsyncIterator[tuple[ApplicationWatch, asyncio.Queue[Update]]]:
+    ) -> AsyncIterator[tuple[ApplicationWatch, Inbox]]:
         slot = (id(asyncio.get_running_loop()), key)
         watch = self._watches.get(slot)
         if watch is None:
             watch = self._watches[slot] = ApplicationWatch(namespace, hook_factory)
             watch.start()
-        queue = watch.add(name)
+        inbox = watch.add(name)
         try:
-            yield watch, queue
+            yield watch, inbox
         finally:
-            watch.remove(name, queue)
+            watch.remove(name, inbox)
             if not watch.subscribers and self._watches.get(slot) is watch:
                 del self._watches[slot]
                 await watch.stop()

@@ -7,15 +7,17 @@ not the deferral kwargs, is the one channel that survives both a triggerer resta
 
 from __future__ import annotations
 
-import asyncio
+import math
 import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_eks_data.observability.usage import FAMILY_LABEL
 from airflow_eks_data.outcomes import Cancelled, SparkOperatorEvidence, TimedOut, check_pending
-from airflow_eks_data.triggers.application_watch import REGISTRY, ApplicationWatch, Update
+from airflow_eks_data.outcomes.kube import SPOT_LABELS
+from airflow_eks_data.triggers.application_watch import REGISTRY, ApplicationWatch, Inbox, Update, slim_status
 from airflow_eks_data.triggers.events import TERMINAL, app_state
 
 if TYPE_CHECKING:
@@ -24,6 +26,9 @@ if TYPE_CHECKING:
 # States in which the driver pod and its node are read, while they still exist.
 LOOK_AT_DRIVER = frozenset({"RUNNING", "UNKNOWN", "FAILING"})
 NOT_STARTED = frozenset({"", "SUBMITTED", "PENDING_RERUN", "SUBMISSION_FAILED"})
+NODE_LABELS = (*SPOT_LABELS, FAMILY_LABEL, "node.kubernetes.io/instance-type", "topology.kubernetes.io/zone")
+"""Node labels kept while waiting: the classifier reads the capacity type, the cost estimate the
+family, people the rest."""
 
 
 class SparkApplicationTrigger(BaseTrigger):
@@ -36,6 +41,8 @@ class SparkApplicationTrigger(BaseTrigger):
     :param deadline: epoch seconds after which the wait ends as timed out.
     :param startup_timeout: seconds the driver may stay unscheduled while capacity is provisioned.
     :param poll_interval: seconds between checks that do not come from the watch (startup, fallback).
+    :param log_interval: seconds between reads of the driver log while it runs, new lines logged
+        (None: no streaming). After a triggerer restart a few lines may be logged twice.
     :param delete_on_kill: delete the application when a user kills the task (not for sensors).
     :param state: opaque operator state, returned unchanged in the event.
     """
@@ -50,6 +57,7 @@ class SparkApplicationTrigger(BaseTrigger):
         deadline: float | None = None,
         startup_timeout: float | None = None,
         poll_interval: float = 30.0,
+        log_interval: float | None = None,
         delete_on_kill: bool = True,
         state: dict[str, Any] | None = None,
     ) -> None:
@@ -61,6 +69,7 @@ class SparkApplicationTrigger(BaseTrigger):
         self.deadline = deadline
         self.startup_timeout = startup_timeout
         self.poll_interval = poll_interval
+        self.log_interval = log_interval
         self.delete_on_kill = delete_on_kill
         self.state = state or {}
 
@@ -75,6 +84,7 @@ class SparkApplicationTrigger(BaseTrigger):
                 "deadline": self.deadline,
                 "startup_timeout": self.startup_timeout,
                 "poll_interval": self.poll_interval,
+                "log_interval": self.log_interval,
                 "delete_on_kill": self.delete_on_kill,
                 "state": self.state,
             },
@@ -95,6 +105,7 @@ class SparkApplicationTrigger(BaseTrigger):
         snapshots: list[dict[str, Any]] = []
         seen: dict[str, dict[str, Any] | None] = {"pod": None, "node": None}
         key = (self.kubernetes_conn_id, self.namespace)
+        logs = DriverLog(self.log_interval, self.log) if self.log_interval else None
         async with REGISTRY.subscribe(key, self.namespace, self.name, self._hook) as (watch, updates):
             hook = watch.hook
             latest = await self._first_look(watch, updates, hook)
@@ -109,8 +120,7 @@ class SparkApplicationTrigger(BaseTrigger):
                 changed = _record(snapshots, latest)
                 state = app_state(latest)
                 if changed and state in LOOK_AT_DRIVER:
-                    pod, node = await hook.driver_pod_and_node(latest)
-                    seen["pod"], seen["node"] = _slim_pod(pod) or seen["pod"], _slim_node(node) or seen["node"]
+                    await _look_at_driver(hook, latest, seen)
                 if state == "COMPLETED":  # success needs no evidence: answer at once, with no API call
                     return {"evidence": SparkOperatorEvidence(snapshots=tuple(snapshots)).to_dict()}
                 if state in TERMINAL:
@@ -126,31 +136,33 @@ class SparkApplicationTrigger(BaseTrigger):
                 stuck = await self._startup_verdict(hook, latest, state, now)
                 if stuck is not None:
                     return stuck
-                latest = await self._next(watch, updates, hook, latest, now)
+                if logs is not None and state in LOOK_AT_DRIVER:
+                    await logs.stream(hook, latest, now)
+                latest = await self._next(watch, updates, hook, latest, now, logs.next_at if logs else None)
 
-    async def _first_look(
-        self, watch: ApplicationWatch, updates: asyncio.Queue[Update], hook: AsyncSparkOperatorHook
-    ) -> Update:
+    async def _first_look(self, watch: ApplicationWatch, updates: Inbox, hook: AsyncSparkOperatorHook) -> Update:
         """The application now: from the watch's cache once it has synced, else one GET."""
         try:
-            return await asyncio.wait_for(updates.get(), timeout=min(self.poll_interval, 5.0))
+            return await updates.get(min(self.poll_interval, 5.0))
         except TimeoutError:
             return await hook.get_application(self.name, self.namespace)
 
     async def _next(
         self,
         watch: ApplicationWatch,
-        updates: asyncio.Queue[Update],
+        updates: Inbox,
         hook: AsyncSparkOperatorHook,
         latest: dict[str, Any],
         now: float,
+        wake_at: float | None,
     ) -> Update:
         """The next update from the watch; a GET of our own only while the watch is unhealthy."""
         wake = self.poll_interval
-        if self.deadline is not None:
-            wake = min(wake, max(self.deadline - now, 0.0))
+        for until in (self.deadline, wake_at):
+            if until is not None:
+                wake = min(wake, max(until - now, 0.0))
         try:
-            return await asyncio.wait_for(updates.get(), timeout=wake)
+            return await updates.get(wake)
         except TimeoutError:
             if watch.healthy:
                 return latest
@@ -183,26 +195,81 @@ class SparkApplicationTrigger(BaseTrigger):
                 await hook.close()
 
 
+class DriverLog:
+    """Streams the driver's log into the task log: every `interval` seconds, the lines of the last
+    interval (and a few seconds more), minus those already written, told apart by their timestamps."""
+
+    OVERLAP_S = 5
+
+    def __init__(self, interval: float, log: Any) -> None:
+        self.interval = interval
+        self.log = log
+        self.next_at = time.time() + interval
+        self._mark = ""
+        self._at_mark: set[str] = set()
+
+    async def stream(self, hook: AsyncSparkOperatorHook, application: dict[str, Any], now: float) -> None:
+        if now < self.next_at:
+            return
+        self.next_at = now + self.interval
+        try:
+            lines = await hook.driver_log_since(application, math.ceil(self.interval) + self.OVERLAP_S)
+        except Exception as exc:  # a log read never ends a wait
+            self.log.warning("Could not read the driver log: %s", exc)
+            return
+        for line in lines:
+            stamp, _, text = line.partition(" ")
+            if stamp < self._mark or (stamp == self._mark and text in self._at_mark):
+                continue
+            if stamp > self._mark:
+                self._mark, self._at_mark = stamp, set()
+            self._at_mark.add(text)
+            self.log.info("driver: %s", text)
+
+
+async def _look_at_driver(hook: AsyncSparkOperatorHook, application: dict[str, Any], seen: dict[str, Any]) -> None:
+    """Keep what the classifier reads of the driver pod and its node, in case both vanish (spot).
+    A function of its own so that the full objects die with its frame, not live as the wait's locals."""
+    pod, node = await hook.driver_pod_and_node(application)
+    seen["pod"], seen["node"] = _slim_pod(pod) or seen["pod"], _slim_node(node) or seen["node"]
+
+
+def _pick(mapping: Any, keys: tuple[str, ...]) -> dict[str, Any]:
+    return {key: mapping[key] for key in keys if key in mapping} if isinstance(mapping, dict) else {}
+
+
 def _slim_pod(pod: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The parts of a driver pod the classifier reads, kept while the wait lasts."""
+    """The parts of a driver pod the classifier reads (`outcomes/kube.py`), kept while the wait lasts."""
     if not pod:
         return None
-    meta = pod.get("metadata") or {}
+    status = pod.get("status") or {}
     return {
-        "metadata": {k: meta[k] for k in ("name", "namespace", "labels") if k in meta},
-        "spec": {k: v for k, v in (pod.get("spec") or {}).items() if k in ("nodeName", "nodeSelector", "affinity")},
-        "status": pod.get("status") or {},
+        "metadata": _pick(pod.get("metadata"), ("name", "namespace")),
+        "spec": _pick(pod.get("spec"), ("nodeName", "nodeSelector")),
+        "status": {
+            **_pick(status, ("phase", "reason", "message", "startTime")),
+            "conditions": [c for c in status.get("conditions") or [] if c.get("type") == "DisruptionTarget"],
+            "containerStatuses": [_terminated(c) for c in status.get("containerStatuses") or []],
+        },
     }
+
+
+def _terminated(container: dict[str, Any]) -> dict[str, Any]:
+    """A container status reduced to its name and any `terminated` state (what exit codes come from)."""
+    kept: dict[str, Any] = {"name": container.get("name")}
+    for key in ("state", "lastState"):
+        terminated = (container.get(key) or {}).get("terminated")
+        if terminated:
+            kept[key] = {"terminated": terminated}
+    return kept
 
 
 def _slim_node(node: dict[str, Any] | None) -> dict[str, Any] | None:
     if not node:
         return None
+    meta = node.get("metadata") or {}
     return {
-        "metadata": {
-            "name": (node.get("metadata") or {}).get("name"),
-            "labels": (node.get("metadata") or {}).get("labels") or {},
-        },
+        "metadata": {"name": meta.get("name"), "labels": _pick(meta.get("labels"), NODE_LABELS)},
         "spec": {"taints": (node.get("spec") or {}).get("taints") or []},
     }
 
@@ -211,7 +278,7 @@ def _record(snapshots: list[dict[str, Any]], application: dict[str, Any]) -> boo
     """Keep a status snapshot whenever the state or its message changes (the operator wipes
     `errorMessage` when it retries, so the FAILING snapshot is the only copy of the cause).
     Returns whether the state changed."""
-    status = application.get("status") or {}
+    status = slim_status(application.get("status"))
     if not snapshots or snapshots[-1].get("applicationState") != status.get("applicationState"):
         snapshots.append(status)
         return True

@@ -8,9 +8,11 @@ import time
 from typing import Any
 
 import pytest
+import structlog.testing
 
 from airflow_eks_data.outcomes import Outcome
 from airflow_eks_data.pipeline import prepare
+from airflow_eks_data.triggers import application_watch
 from airflow_eks_data.triggers.application_watch import REGISTRY
 from airflow_eks_data.triggers.events import event_classification
 from airflow_eks_data.triggers.spark_application import SparkApplicationTrigger
@@ -52,6 +54,7 @@ def test_serialize_round_trip() -> None:
         deadline=2.0,
         startup_timeout=3.0,
         poll_interval=4.0,
+        log_interval=6.0,
         delete_on_kill=False,
         state={"attempt": 2},
     )
@@ -69,8 +72,9 @@ def test_completion_is_seen_through_the_watch(kube_api: KubeApiServer, kube_conn
     assert kube_api.counters.total(verb="get", resource="sparkapplications") == 0
 
 
-def test_many_waits_share_one_watch(kube_api: KubeApiServer, kube_conn: str) -> None:
-    kube_api.script("many-*", Succeed(run_for=3.0))
+def test_many_waits_share_one_watch(kube_api: KubeApiServer, kube_conn: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(application_watch, "LIST_PAGE", 8)  # the namespace is listed in three pages
+    kube_api.script("many-*", Succeed(run_for=30.0))
     names = [f"many-{i}" for i in range(20)]
     for name in names:
         submit(kube_api, name)
@@ -80,7 +84,7 @@ def test_many_waits_share_one_watch(kube_api: KubeApiServer, kube_conn: str) -> 
 
     events = asyncio.run(all_events())
     assert {event_classification(e)[0].outcome for e in events} == {Outcome.SUCCEEDED}
-    assert kube_api.counters.total(verb="list", resource="sparkapplications") == 1
+    assert kube_api.counters.total(verb="list", resource="sparkapplications") == 3
     assert kube_api.counters.total(verb="watch", resource="sparkapplications") == 1
 
 
@@ -145,3 +149,15 @@ def test_on_kill_deletes_only_what_the_task_owns(kube_api: KubeApiServer, kube_c
     asyncio.run(trigger("kill-1", delete_on_kill=delete).on_kill())
     exists = kube_api.get("SparkApplication", "kill-1", namespace=NAMESPACE) is not None
     assert exists is not delete
+
+
+def test_driver_log_streams_while_the_application_runs(kube_api: KubeApiServer, kube_conn: str) -> None:
+    kube_api.script("logs-1", Succeed(run_for=120.0))
+    submit(kube_api, "logs-1")
+    with structlog.testing.capture_logs() as logs:
+        event = asyncio.run(first_event(trigger("logs-1", log_interval=0.3)))
+    assert event_classification(event)[0].outcome is Outcome.SUCCEEDED
+    messages = [str(e["event"]) % tuple(e.get("positional_args", ())) for e in logs]
+    streamed = [m.removeprefix("driver: ") for m in messages if m.startswith("driver: ")]
+    assert any("Executor 1 registered" in line for line in streamed), messages
+    assert len(streamed) == len(set(streamed)), "a line was written twice"
