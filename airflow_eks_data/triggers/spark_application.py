@@ -121,8 +121,8 @@ class SparkApplicationTrigger(BaseTrigger):
                 state = app_state(latest)
                 if changed and state in LOOK_AT_DRIVER:
                     await _look_at_driver(hook, latest, seen)
-                if state == "COMPLETED":  # success needs no evidence: answer at once, with no API call
-                    return {"evidence": SparkOperatorEvidence(snapshots=tuple(snapshots)).to_dict()}
+                if state == "COMPLETED":  # answer at once, with no API call: what was seen running is enough
+                    return {"evidence": SparkOperatorEvidence(snapshots=tuple(snapshots), **_seen(seen)).to_dict()}
                 if state in TERMINAL:
                     evidence = await hook.driver_evidence(latest, seen["pod"], seen["node"])
                     return {"evidence": SparkOperatorEvidence(snapshots=tuple(snapshots), **evidence).to_dict()}
@@ -232,6 +232,16 @@ async def _look_at_driver(hook: AsyncSparkOperatorHook, application: dict[str, A
     A function of its own so that the full objects die with its frame, not live as the wait's locals."""
     pod, node = await hook.driver_pod_and_node(application)
     seen["pod"], seen["node"] = _slim_pod(pod) or seen["pod"], _slim_node(node) or seen["node"]
+
+
+def _seen(seen: dict[str, Any]) -> dict[str, Any]:
+    """The driver pod and node kept from the run, as evidence (queue time, capacity type, family)."""
+    node = seen["node"] or {}
+    return {
+        "driver_pod": seen["pod"],
+        "node_labels": node.get("metadata", {}).get("labels") or {},
+        "node_taints": node.get("spec", {}).get("taints") or [],
+    }
 
 
 def _pick(mapping: Any, keys: tuple[str, ...]) -> dict[str, Any]:

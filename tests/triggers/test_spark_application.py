@@ -63,13 +63,18 @@ def test_serialize_round_trip() -> None:
 
 
 def test_completion_is_seen_through_the_watch(kube_api: KubeApiServer, kube_conn: str) -> None:
-    kube_api.script("ok-*", Succeed())
+    kube_api.script("ok-*", Succeed(run_for=120.0))
     submit(kube_api, "ok-1")
     event = asyncio.run(first_event(trigger("ok-1", state={"attempt": 1})))
     classification, state = event_classification(event)
     assert classification.outcome is Outcome.SUCCEEDED and state == "COMPLETED"
     assert event["state"] == {"attempt": 1}
     assert kube_api.counters.total(verb="get", resource="sparkapplications") == 0
+    # What was seen while it ran comes back with the success, for the cost estimate, at no extra call.
+    evidence = event["evidence"]
+    assert evidence["driver_pod"]["status"]["startTime"] and evidence["driver_pod"]["spec"]["nodeName"]
+    assert evidence["node_labels"]["karpenter.sh/capacity-type"] == "on-demand"
+    assert kube_api.counters.total(verb="list", resource="events") == 0
 
 
 def test_many_waits_share_one_watch(kube_api: KubeApiServer, kube_conn: str, monkeypatch: pytest.MonkeyPatch) -> None:
