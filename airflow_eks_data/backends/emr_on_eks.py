@@ -100,7 +100,8 @@ class EmrOnEksBackend:
         from airflow_eks_data.hooks.emr_on_eks import log_locations
         from airflow_eks_data.render.emr_on_eks import render_emr_job_run
 
-        monitoring = render_emr_job_run(job).request["configurationOverrides"].get("monitoringConfiguration")
+        overrides = render_emr_job_run(job).request.get("configurationOverrides") or {}  # none with a template
+        monitoring = overrides.get("monitoringConfiguration")
         return {
             "job_run_id": run.name,
             "virtual_cluster_id": run.namespace,

@@ -2,7 +2,9 @@
 
 The API's limits are met here rather than discovered at submit time: at most 100 properties per
 classification and 1,024 characters per value (the rest move to `--conf` in sparkSubmitParameters),
-a 256-character entry point, and a restricted job-name charset.
+a 256-character entry point, a restricted job-name charset, and 1,024 characters per job template
+parameter. With a job template (`emr.job_template_id`) the request names the template and passes
+the profile's parameters, formatted with the job's values; the template holds the rest.
 """
 
 from __future__ import annotations
@@ -92,14 +94,21 @@ def _build(job: ResolvedJob, client_token: str | None) -> tuple[dict[str, Any], 
         "name": job_run_name(job.app_name),
         "virtualClusterId": Sourced(emr.virtual_cluster_id, tenant_layer),
         "clientToken": client_token or job.app_name,
-        "executionRoleArn": Sourced(emr.execution_role_arn, tenant_layer),
-        "releaseLabel": Sourced(job.profile.emr.release_label, profile_layer),
-        "jobDriver": {"sparkSubmitJobDriver": driver},
-        "configurationOverrides": {
-            "applicationConfiguration": [{"classification": "spark-defaults", "properties": properties}],
-            **_monitoring(job),
-        },
     }
+    if job.profile.emr.job_template_id:
+        # The template holds the release, role, driver and configuration: the platform enforces them there.
+        request["jobTemplateId"] = Sourced(job.profile.emr.job_template_id, profile_layer)
+        request["jobTemplateParameters"] = _template_parameters(job, conf, templates)
+    else:
+        request |= {
+            "executionRoleArn": Sourced(emr.execution_role_arn, tenant_layer),
+            "releaseLabel": Sourced(job.profile.emr.release_label, profile_layer),
+            "jobDriver": {"sparkSubmitJobDriver": driver},
+            "configurationOverrides": {
+                "applicationConfiguration": [{"classification": "spark-defaults", "properties": properties}],
+                **_monitoring(job),
+            },
+        }
     tags = {
         **job.profile.emr.tags,
         "airflow-eks-data/tenant": job.tenant_name,
@@ -107,6 +116,48 @@ def _build(job: ResolvedJob, client_token: str | None) -> tuple[dict[str, Any], 
     }
     request["tags"] = {key[:128]: value[:256] for key, value in tags.items()}
     return request, templates
+
+
+def _template_parameters(
+    job: ResolvedJob, conf: dict[str, Any], templates: dict[str, dict[str, Any]]
+) -> dict[str, Sourced]:
+    """The profile's `job_template_parameters`, formatted with this job's values."""
+    emr = job.tenant.emr
+    driver_template, executor_template = templates  # driver first, as `_pod_templates` makes them
+    values = {
+        "entry_point": job.main_application_file,
+        "arguments": shlex.join(job.arguments),
+        "main_class": job.main_class or "",
+        "spark_submit_parameters": _submit_parameters(job, conf),
+        "driver_pod_template": driver_template,
+        "executor_pod_template": executor_template,
+        "driver_cores": str(job.driver.cores),
+        "driver_memory": job.driver.memory,
+        "executor_cores": str(job.executor.cores),
+        "executor_memory": job.executor.memory,
+        "executor_instances": str(job.executor_instances),
+        "job_name": job.job_name,
+        "app_name": job.app_name,
+        "tenant": job.tenant_name,
+        "release_label": job.profile.emr.release_label,
+        "execution_role_arn": emr.execution_role_arn if emr else "",
+    }
+    parameters: dict[str, Sourced] = {}
+    problems: list[Problem] = []
+    for name, template in job.profile.emr.job_template_parameters.items():
+        value = template.format(**values)
+        if not 0 < len(value) <= MAX_VALUE:
+            problems.append(
+                Problem(
+                    f"emr.job_template_parameters.{name}",
+                    template,
+                    f"emr-limit: a parameter's value has 1 to {MAX_VALUE} characters, this job's has {len(value)}",
+                )
+            )
+        parameters[name] = Sourced(value, f"profile:{job.profile.name}")
+    if problems:
+        raise SpecError(problems)
+    return parameters
 
 
 def _pod_templates(job: ResolvedJob, conf: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -6,7 +6,7 @@ import string
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, field_validator
+from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
 
 from airflow_eks_data.spec.cost import CostSettings
 from airflow_eks_data.spec.fields import Memory, StrictModel, StringMap
@@ -123,6 +123,44 @@ class EmrMonitoring(StrictModel):
     container_log_max_files: int | None = Field(None, ge=1, description="Rotated log files to keep.")
 
 
+TEMPLATE_FIELDS = (
+    "entry_point",
+    "arguments",
+    "main_class",
+    "spark_submit_parameters",
+    "driver_pod_template",
+    "executor_pod_template",
+    "driver_cores",
+    "driver_memory",
+    "executor_cores",
+    "executor_memory",
+    "executor_instances",
+    "job_name",
+    "app_name",
+    "tenant",
+    "release_label",
+    "execution_role_arn",
+)
+"""What a job template parameter's value may be made of (`EmrSettings.job_template_parameters`)."""
+
+
+def _placeholders(value: str, allowed: tuple[str, ...]) -> str:
+    """A `str.format` template naming only `allowed` fields: checked when the profile loads, not when a
+    task formats it."""
+    try:
+        names = [field for _, field, _, _ in string.Formatter().parse(value) if field is not None]
+    except ValueError as exc:
+        raise ValueError(f"not a template: {exc}") from None
+    unknown = [name for name in names if name not in allowed]
+    if unknown:
+        raise ValueError(f"unknown placeholder {{{unknown[0]}}}: use {', '.join('{' + f + '}' for f in allowed)}")
+    return value
+
+
+TemplateParameterValue = Annotated[str, AfterValidator(lambda value: _placeholders(value, TEMPLATE_FIELDS))]
+TemplateParameterName = Annotated[str, StringConstraints(pattern=r"^[.\-_#A-Za-z0-9]{1,512}$")]
+
+
 class EmrSettings(StrictModel):
     release_label: str = Field("emr-7.5.0-latest", description="EMR release, e.g. `emr-7.5.0-latest`.")
     pod_template_s3_prefix: str | None = Field(
@@ -131,6 +169,24 @@ class EmrSettings(StrictModel):
     )
     monitoring: EmrMonitoring = Field(default_factory=EmrMonitoring, description="Log and UI configuration.")
     tags: StringMap = Field(default_factory=dict, description="Tags on every job run.")
+    job_template_id: str | None = Field(
+        None,
+        pattern=r"^[0-9a-z]{1,64}$",
+        description="Start every run from this EMR on EKS job template: the template then holds the release, "
+        "execution role, driver and configuration, and the request carries only `job_template_parameters`.",
+    )
+    job_template_parameters: dict[TemplateParameterName, TemplateParameterValue] = Field(
+        default_factory=dict,
+        max_length=100,
+        description="Values of the template's parameters, made of the job's: `{entry_point}`, `{arguments}`, "
+        "`{spark_submit_parameters}`, `{driver_pod_template}`, `{executor_memory}`, ... (see the EMR on EKS how-to).",
+    )
+
+    @model_validator(mode="after")
+    def _parameters_need_a_template(self) -> EmrSettings:
+        if self.job_template_parameters and not self.job_template_id:
+            raise ValueError("job_template_parameters need a job_template_id")
+        return self
 
 
 class LineageSettings(StrictModel):
@@ -145,19 +201,8 @@ class LineageSettings(StrictModel):
 URL_FIELDS = ("namespace", "name", "app_id", "region")
 
 
-def _url_template(value: str) -> str:
-    """Links are formatted after the submission, when a bad template could only break the task: check it now."""
-    try:
-        names = [field for _, field, _, _ in string.Formatter().parse(value) if field is not None]
-    except ValueError as exc:
-        raise ValueError(f"not a URL template: {exc}") from None
-    unknown = [name for name in names if name not in URL_FIELDS]
-    if unknown:
-        raise ValueError(f"unknown placeholder {{{unknown[0]}}}: use {', '.join('{' + f + '}' for f in URL_FIELDS)}")
-    return value
-
-
-UrlTemplate = Annotated[str, AfterValidator(_url_template)]
+UrlTemplate = Annotated[str, AfterValidator(lambda value: _placeholders(value, URL_FIELDS))]
+"""Links are formatted after the submission, when a bad template could only break the task."""
 
 
 class UiSettings(StrictModel):

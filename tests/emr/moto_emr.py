@@ -5,7 +5,10 @@ way to. Runs are moved to COMPLETED, FAILED or CANCELLED here, through moto's in
 clients reach the server only over HTTP. Two gaps of moto are closed so that the code under test meets
 the service's behaviour, not moto's shortcuts:
 - `createdAt` is the real creation time (moto truncates it to midnight, which breaks `createdAfter`);
-- `clientToken` is honoured: a repeated StartJobRun with the same token returns the same run.
+- `clientToken` is honoured: a repeated StartJobRun with the same token returns the same run;
+- job templates: moto has none, so `EmrMoto.add_job_template` registers one and StartJobRun with a
+  `jobTemplateId` fills the template's `${Name}` parameters from `jobTemplateParameters`, refusing a
+  missing one with a ValidationException, as the service does.
 
 A control route (`POST /_emr_test/state`, `GET /_emr_test/calls`) does the same for a server running
 in another process (the benchmark keeps moto off the client's CPU that way).
@@ -15,13 +18,17 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
+from moto.emrcontainers.exceptions import EMRContainersException, ResourceNotFoundException
 from moto.emrcontainers.models import EMRContainersBackend, JobRun, emrcontainers_backends
+from moto.emrcontainers.responses import EMRContainersResponse
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
@@ -48,12 +55,57 @@ def _start_job_run(self: EMRContainersBackend, **kwargs: Any) -> JobRun:
     return run
 
 
+class ValidationException(EMRContainersException):
+    code = "ValidationException"
+
+
+_original_response: Callable[[EMRContainersResponse], Any] = EMRContainersResponse.start_job_run
+_PARAMETER = re.compile(r"\$\{([A-Za-z][A-Za-z0-9_]*)\}")
+
+
+def _start_job_run_response(self: EMRContainersResponse) -> Any:
+    """StartJobRun with a job template: the template's data, its `${Name}` filled from the parameters."""
+    template_id = self._get_param("jobTemplateId")
+    if template_id is None:
+        return _original_response(self)
+    templates: dict[str, dict[str, Any]] = getattr(self.emrcontainers_backend, "job_templates", {})
+    if template_id not in templates:
+        raise ResourceNotFoundException(f"Job template {template_id} doesn't exist.")
+    parameters: dict[str, str] = self._get_param("jobTemplateParameters") or {}
+
+    def fill(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {key: fill(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [fill(value) for value in node]
+        if isinstance(node, str):
+            missing = [name for name in _PARAMETER.findall(node) if name not in parameters]
+            if missing:
+                raise ValidationException(f"Job template parameter {missing[0]} has no value")
+            return _PARAMETER.sub(lambda match: parameters[match.group(1)], node)
+        return node
+
+    data = fill(templates[template_id])
+    run = self.emrcontainers_backend.start_job_run(
+        name=self._get_param("name"),
+        virtual_cluster_id=self._get_param("virtualClusterId"),
+        client_token=self._get_param("clientToken"),
+        execution_role_arn=data["executionRoleArn"],
+        release_label=data["releaseLabel"],
+        job_driver=data["jobDriver"],
+        configuration_overrides=data.get("configurationOverrides") or {},
+        tags={**data.get("jobTags", {}), **(self._get_param("tags") or {})},
+    )
+    return ActionResult({"id": run.id, "name": run.name, "arn": run.arn, "virtualClusterId": run.virtual_cluster_id})
+
+
 @contextmanager
 def service_fidelity() -> Iterator[None]:
     """Patch moto's backend class while at least one server is up (reference-counted)."""
     with _PATCH_LOCK:
         _PATCHED["servers"] += 1
         EMRContainersBackend.start_job_run = _start_job_run  # type: ignore[method-assign,assignment]
+        EMRContainersResponse.start_job_run = _start_job_run_response  # type: ignore[method-assign]
     try:
         yield
     finally:
@@ -61,6 +113,7 @@ def service_fidelity() -> Iterator[None]:
             _PATCHED["servers"] -= 1
             if not _PATCHED["servers"]:
                 EMRContainersBackend.start_job_run = _original_start  # type: ignore[method-assign]
+                EMRContainersResponse.start_job_run = _original_response  # type: ignore[method-assign,assignment]
 
 
 class _QuietHandler(MotoRequestHandler):
@@ -138,6 +191,11 @@ class EmrMoto(ThreadedMotoServer):
         if state in TERMINAL:
             run.finished_at = utcnow()
         run.state = state
+
+    def add_job_template(self, template_id: str, data: dict[str, Any]) -> None:
+        """A job template (its `jobTemplateData`), as CreateJobTemplate would have made it."""
+        templates = self.backend.__dict__.setdefault("job_templates", {})
+        templates[template_id] = data
 
     def state(self, run_id: str) -> str:
         return str(self.backend.job_runs[run_id].state)

@@ -14,7 +14,7 @@ from airflow_eks_data.operators.spark_on_eks import SparkOnEksOperator
 from tests.conftest import PROFILE_PATH
 from tests.dagrun import DagResult, run_dag
 from tests.emr.fixtures import boto_client
-from tests.emr.moto_emr import REGION, EmrMoto
+from tests.emr.moto_emr import REGION, ROLE_ARN, EmrMoto
 
 # Scripted ends of successive job runs: (state, failureReason).
 COMPLETED = ("COMPLETED", None)
@@ -153,3 +153,49 @@ def test_on_kill_cancels_the_job_run(moto_server: EmrMoto, aws_conn: str, virtua
     operator.on_kill()
     [run] = moto_server.runs(virtual_cluster)
     assert run.state in ("CANCEL_PENDING", "CANCELLED")
+
+
+def test_a_job_template_starts_the_run(
+    moto_server: EmrMoto, aws_conn: str, virtual_cluster: str, airflow_home: Path, tmp_path: Path
+) -> None:
+    """The profile names a job template: the request carries only its parameters, and EMR (moto, with
+    templates added) fills the template with them."""
+    moto_server.add_job_template(
+        "0a1b2c3d4e",
+        {
+            "executionRoleArn": ROLE_ARN,
+            "releaseLabel": "emr-7.2.0-latest",
+            "jobDriver": {
+                "sparkSubmitJobDriver": {"entryPoint": "${EntryPoint}", "sparkSubmitParameters": "${Submit}"}
+            },
+        },
+    )
+    path = profile_for(virtual_cluster, moto_server, tmp_path)
+    profile = yaml.safe_load(path.read_text())
+    profile["emr"] |= {
+        "job_template_id": "0a1b2c3d4e",
+        "job_template_parameters": {
+            "EntryPoint": "{entry_point}",
+            "Submit": "--conf spark.executor.memory={executor_memory}",
+        },
+    }
+    path.write_text(yaml.safe_dump(profile))
+    play(moto_server, [COMPLETED])
+    result = run_dag(
+        airflow_home,
+        "emr_job_template",
+        f"""
+        from airflow.sdk import DAG
+        from airflow_eks_data.operators.spark_on_eks import SparkOnEksOperator
+
+        with DAG("emr_job_template", schedule=None, catchup=False):
+            SparkOnEksOperator(task_id="spark", job={JOB!r}, profile={str(path)!r}, backend="emr_on_eks",
+                               poll_interval=0.5)
+        """,
+    )
+    assert result.state == "success"
+    [run] = moto_server.runs(virtual_cluster)
+    assert run.release_label == "emr-7.2.0-latest"  # the template's, not the profile's
+    driver: dict[str, Any] = run.job_driver["sparkSubmitJobDriver"]  # type: ignore[index,assignment]
+    assert driver["entryPoint"] == JOB["main_application_file"]
+    assert driver["sparkSubmitParameters"].startswith("--conf spark.executor.memory=")

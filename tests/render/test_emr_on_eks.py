@@ -81,3 +81,57 @@ def test_botocore_catches_what_it_can(job: SparkJob, profile: PlatformProfile) -
     text = "\n".join(str(problem) for problem in emr_request_problems(request))
     assert "virtualClusterId" in text
     assert "executionRoleArn" in text and "name" in text
+
+
+def _templated(profile: PlatformProfile, **parameters: str) -> PlatformProfile:
+    emr = {**profile.emr.model_dump(), "job_template_id": "0a1b2c3d4e", "job_template_parameters": parameters}
+    return PlatformProfile.model_validate({**profile.model_dump(), "emr": emr})
+
+
+def test_a_job_template_carries_the_job_through_its_parameters(job: SparkJob, profile: PlatformProfile) -> None:
+    templated = _templated(
+        profile,
+        EntryPoint="{entry_point}",
+        Arguments="{arguments}",
+        ExecutorMemory="{executor_memory}",
+        DriverTemplate="{driver_pod_template}",
+    )
+    run = render_emr_job_run(resolve(job, templated), client_token="tok-1")
+    assert emr_request_problems(run.request) == []
+    # The template holds the release, the role, the driver and the configuration: none in the request.
+    assert set(run.request) == {
+        "name",
+        "virtualClusterId",
+        "clientToken",
+        "jobTemplateId",
+        "jobTemplateParameters",
+        "tags",
+    }
+    parameters = run.request["jobTemplateParameters"]
+    resolved = resolve(job, templated)
+    assert parameters["EntryPoint"] == resolved.main_application_file
+    assert shlex.split(parameters["Arguments"]) == resolved.arguments
+    assert parameters["ExecutorMemory"] == resolved.executor.memory
+    assert parameters["DriverTemplate"] in run.pod_templates and parameters["DriverTemplate"].endswith("-driver.yaml")
+
+
+def test_a_template_parameter_over_the_limit_is_refused(job: SparkJob, profile: PlatformProfile) -> None:
+    templated = _templated(profile, Arguments="{arguments}")
+    with pytest.raises(SpecError, match=r"emr\.job_template_parameters\.Arguments.*emr-limit: .* 1 to 1024"):
+        render_emr_job_run(resolve(_job(job, arguments=["x" * 600, "y" * 600]), templated))
+
+
+@pytest.mark.parametrize(
+    ("emr", "message"),
+    [
+        ({"job_template_id": "0a1b", "job_template_parameters": {"X": "{no_such_value}"}}, "unknown placeholder"),
+        ({"job_template_parameters": {"X": "{entry_point}"}}, "need a job_template_id"),
+        ({"job_template_id": "Not-An-Id"}, "pattern"),
+        ({"job_template_id": "0a1b", "job_template_parameters": {"bad name": "x"}}, "pattern"),
+    ],
+)
+def test_a_wrong_job_template_setting_fails_when_the_profile_loads(
+    profile: PlatformProfile, emr: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        PlatformProfile.model_validate({**profile.model_dump(), "emr": {**profile.emr.model_dump(), **emr}})
