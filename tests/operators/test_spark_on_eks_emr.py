@@ -199,3 +199,26 @@ def test_a_job_template_starts_the_run(
     driver: dict[str, Any] = run.job_driver["sparkSubmitJobDriver"]  # type: ignore[index,assignment]
     assert driver["entryPoint"] == JOB["main_application_file"]
     assert driver["sparkSubmitParameters"].startswith("--conf spark.executor.memory=")
+
+
+def test_the_job_timeout_cancels_the_run(
+    moto_server: EmrMoto, aws_conn: str, virtual_cluster: str, airflow_home: Path, tmp_path: Path
+) -> None:
+    """A run past the job's `timeout` is cancelled before the task fails: no orphan keeps running."""
+    path = profile_for(virtual_cluster, moto_server, tmp_path)
+    job = {**JOB, "timeout": 3}
+    result = run_dag(
+        airflow_home,
+        "emr_timeout",
+        f"""
+        from airflow.sdk import DAG
+        from airflow_eks_data.operators.spark_on_eks import SparkOnEksOperator
+
+        with DAG("emr_timeout", schedule=None, catchup=False):
+            SparkOnEksOperator(task_id="spark", job={job!r}, profile={str(path)!r}, backend="emr_on_eks",
+                               poll_interval=0.5)
+        """,
+    )
+    assert result.state == "failed"
+    [run] = moto_server.runs(virtual_cluster)
+    assert run.state in ("CANCEL_PENDING", "CANCELLED")
