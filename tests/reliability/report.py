@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tests.reliability.lifecycle import TaskRecord
+from tests.reliability.lifecycle import TaskRecord, TryEnd
 from tests.reliability.servers import Created, Servers
 from tests.reliability.triggerer import Triggerer
 from tests.reliability.truth import BACKENDS, Expected, JobPlan, expect
@@ -244,8 +244,15 @@ def _judge_task(record: TaskRecord, truth: Expected, created: list[Created], fig
     figures.unexpected_submissions += sum((extra - Counter(twice)).values())
     figures.missing_submissions += sum(missing.values())
     if twice or extra or missing:
-        problems.append(f"{who}: submitted (try, attempt) {dict(seen)}, truth {dict(wanted)}")
+        tries = [f"{end.how}{' (' + end.detail + ')' if end.detail else ''}" for end in record.tries]
+        problems.append(
+            f"{who}: (try, attempt) submitted twice {sorted(twice)}, not in the truth {sorted(extra)}, "
+            f"missing {sorted(missing)}; tries: {tries}"
+        )
     figures.left_running += len(record.still_running)
+    unexpected = [end for end in record.tries if end.how in ("retry", "failed") and not _scripted(end, truth)]
+    if unexpected:
+        problems.append(f"{who}: tries ended by an error the script does not explain: {[e.detail for e in unexpected]}")
     if record.still_running:
         problems.append(f"{who}: {record.still_running} still running when the task ended")
     # The task's end.
@@ -298,3 +305,8 @@ def _sum(parts: Iterable[Figures]) -> Figures:
             else:
                 setattr(total, name, current + value)
     return total
+
+
+def _scripted(end: TryEnd, truth: Expected) -> bool:
+    """Whether a failed try is one the truth calls for: a user error, or a spent interruption budget."""
+    return "interrupt" in end.detail or (truth.no_retry_failure and end.how == "failed")

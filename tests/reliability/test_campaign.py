@@ -15,7 +15,7 @@ def test_a_small_campaign_breaks_no_promise() -> None:
     jobs = 2 * len(SHOWCASE)
     report = run_campaign(CampaignConfig(jobs=jobs, seed=3))
 
-    assert report.violations == []
+    assert report.violations == [], "\n".join(report.violations)
     total = report.total
     assert total.jobs == jobs
     assert total.duplicate_submissions == total.left_running == total.state_disagrees == 0
