@@ -127,6 +127,10 @@ class Report:
                 label: {"spark_operator": so, "emr_on_eks": emr, "total": total}
                 for label, so, emr, total in self.rows()
             },
+            "counts": {
+                part: {name: value for name, value in vars(figures).items() if not isinstance(value, list)}
+                for part, figures in (*self.by_backend.items(), ("total", self.total))
+            },
             "chaos": self.chaos,
             "triggers": self.triggers,
             "requests": self.requests,
