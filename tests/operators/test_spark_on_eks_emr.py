@@ -48,10 +48,12 @@ JOB: dict[str, Any] = {
 }
 
 
-def profile_for(virtual_cluster: str, server: EmrMoto, tmp_path: Path) -> Path:
-    """The example profile pointed at the test's virtual cluster, and its pod-template bucket."""
+def profile_for(virtual_cluster: str, server: EmrMoto, tmp_path: Path, **emr: Any) -> Path:
+    """The example profile pointed at the test's virtual cluster (`emr`: more `emr` settings), and its
+    pod-template bucket."""
     profile = yaml.safe_load(PROFILE_PATH.read_text())
     profile["tenants"]["datalake"]["emr"]["virtual_cluster_id"] = virtual_cluster
+    profile["emr"] |= emr
     path = tmp_path / "compaction.yaml"
     path.write_text(yaml.safe_dump(profile))
     boto_client(server, "s3").create_bucket(
@@ -61,10 +63,20 @@ def profile_for(virtual_cluster: str, server: EmrMoto, tmp_path: Path) -> Path:
 
 
 def run_emr(
-    airflow_home: Path, tmp_path: Path, dag_id: str, virtual_cluster: str, server: EmrMoto, operator: str = ""
+    airflow_home: Path,
+    tmp_path: Path,
+    dag_id: str,
+    virtual_cluster: str,
+    server: EmrMoto,
+    operator: str = "",
+    *,
+    job: dict[str, Any] = JOB,
+    retries: int = 2,
+    **emr: Any,
 ) -> DagResult:
-    """`operator`: source defining a `SparkOnEksOperator` subclass named `Operator` (default: the real one)."""
-    path = profile_for(virtual_cluster, server, tmp_path)
+    """`operator`: source defining a `SparkOnEksOperator` subclass named `Operator` (default: the real
+    one); `emr`: profile settings."""
+    path = profile_for(virtual_cluster, server, tmp_path, **emr)
     return run_dag(
         airflow_home,
         dag_id,
@@ -77,8 +89,8 @@ def run_emr(
         {operator}
 
         with DAG({dag_id!r}, schedule=None, catchup=False):
-            Operator(task_id="spark", job={JOB!r}, profile={str(path)!r}, backend="emr_on_eks",
-                     retries=2, retry_delay=timedelta(0), poll_interval=0.5, interruption_backoff=0.05)
+            Operator(task_id="spark", job={job!r}, profile={str(path)!r}, backend="emr_on_eks", retries={retries},
+                     retry_delay=timedelta(0), poll_interval=0.5, interruption_backoff=0.05)
         """,
     )
 
@@ -170,28 +182,16 @@ def test_a_job_template_starts_the_run(
             },
         },
     )
-    path = profile_for(virtual_cluster, moto_server, tmp_path)
-    profile = yaml.safe_load(path.read_text())
-    profile["emr"] |= {
-        "job_template_id": "0a1b2c3d4e",
-        "job_template_parameters": {
-            "EntryPoint": "{entry_point}",
-            "Submit": "--conf spark.executor.memory={executor_memory}",
-        },
-    }
-    path.write_text(yaml.safe_dump(profile))
     play(moto_server, [COMPLETED])
-    result = run_dag(
+    parameters = {"EntryPoint": "{entry_point}", "Submit": "--conf spark.executor.memory={executor_memory}"}
+    result = run_emr(
         airflow_home,
+        tmp_path,
         "emr_job_template",
-        f"""
-        from airflow.sdk import DAG
-        from airflow_eks_data.operators.spark_on_eks import SparkOnEksOperator
-
-        with DAG("emr_job_template", schedule=None, catchup=False):
-            SparkOnEksOperator(task_id="spark", job={JOB!r}, profile={str(path)!r}, backend="emr_on_eks",
-                               poll_interval=0.5)
-        """,
+        virtual_cluster,
+        moto_server,
+        job_template_id="0a1b2c3d4e",
+        job_template_parameters=parameters,
     )
     assert result.state == "success"
     [run] = moto_server.runs(virtual_cluster)
@@ -205,20 +205,8 @@ def test_the_job_timeout_cancels_the_run(
     moto_server: EmrMoto, aws_conn: str, virtual_cluster: str, airflow_home: Path, tmp_path: Path
 ) -> None:
     """A run past the job's `timeout` is cancelled before the task fails: no orphan keeps running."""
-    path = profile_for(virtual_cluster, moto_server, tmp_path)
     job = {**JOB, "timeout": 3}
-    result = run_dag(
-        airflow_home,
-        "emr_timeout",
-        f"""
-        from airflow.sdk import DAG
-        from airflow_eks_data.operators.spark_on_eks import SparkOnEksOperator
-
-        with DAG("emr_timeout", schedule=None, catchup=False):
-            SparkOnEksOperator(task_id="spark", job={job!r}, profile={str(path)!r}, backend="emr_on_eks",
-                               poll_interval=0.5)
-        """,
-    )
+    result = run_emr(airflow_home, tmp_path, "emr_timeout", virtual_cluster, moto_server, job=job, retries=0)
     assert result.state == "failed"
     [run] = moto_server.runs(virtual_cluster)
     assert run.state in ("CANCEL_PENDING", "CANCELLED")
