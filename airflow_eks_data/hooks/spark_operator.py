@@ -45,6 +45,12 @@ def driver_pod_name(application: Mapping[str, Any]) -> str:
     return str(info.get("podName") or f"{application['metadata']['name']}-driver")
 
 
+def _configuration() -> Any:
+    from kubernetes import client  # type: ignore[import-untyped]
+
+    return client.Configuration()
+
+
 def _raise_for_status(response: Any, body: bytes) -> None:
     """Raw responses (`_preload_content=False`) do not raise on errors: raise as the client would,
     keeping the status and headers (Retry-After) that the retry policy reads."""
@@ -63,7 +69,17 @@ class SparkOperatorHook(KubernetesHook):
 
     hook_name = "Spark Operator on EKS"
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.client_configuration is None:
+            self.client_configuration = _configuration()
+
     def _renew(self) -> None:
+        """Build the next client from fresh credentials, loaded into a configuration of this hook's own:
+        left None, the kubernetes client loads into its process-wide default and copies from it, and a
+        worker's threads renewing at once (an expired EKS token) can build a client from another's
+        stale load (seen as a run of 401s in the fault campaign)."""
+        self.client_configuration = _configuration()
         for name in _CLIENT_PROPERTIES:
             self.__dict__.pop(name, None)
 

@@ -229,6 +229,8 @@ def _redact(
         return replacement
     if isinstance(node, str):
         return mask_text(node, [*values, *(found for found, _ in shaped_secrets(node))], replacement)
+    if isinstance(node, int | float) and not isinstance(node, bool) and values and _number_text(node) in values:
+        return replacement  # a number found as a credential elsewhere (`password: 123456`) is one here too
     return node
 
 
