@@ -22,6 +22,7 @@ from airflow_eks_data.render.pod_template import pod_template
 from airflow_eks_data.render.sourced import Explained, Sourced, split, src
 from airflow_eks_data.resolve.resolved import ResolvedJob
 from airflow_eks_data.spec.names import shorten
+from airflow_eks_data.spec.profile import TenantEmr
 
 MAX_PROPERTIES = 100
 MAX_VALUE = 1024
@@ -98,7 +99,7 @@ def _build(job: ResolvedJob, client_token: str | None) -> tuple[dict[str, Any], 
     if job.profile.emr.job_template_id:
         # The template holds the release, role, driver and configuration: the platform enforces them there.
         request["jobTemplateId"] = Sourced(job.profile.emr.job_template_id, profile_layer)
-        request["jobTemplateParameters"] = _template_parameters(job, conf, templates)
+        request["jobTemplateParameters"] = _template_parameters(job, emr, conf, templates)
     else:
         request |= {
             "executionRoleArn": Sourced(emr.execution_role_arn, tenant_layer),
@@ -119,10 +120,9 @@ def _build(job: ResolvedJob, client_token: str | None) -> tuple[dict[str, Any], 
 
 
 def _template_parameters(
-    job: ResolvedJob, conf: dict[str, Any], templates: dict[str, dict[str, Any]]
+    job: ResolvedJob, emr: TenantEmr, conf: dict[str, Any], templates: dict[str, dict[str, Any]]
 ) -> dict[str, Sourced]:
     """The profile's `job_template_parameters`, formatted with this job's values."""
-    emr = job.tenant.emr
     driver_template, executor_template = templates  # driver first, as `_pod_templates` makes them
     values = {
         "entry_point": job.main_application_file,
@@ -140,7 +140,7 @@ def _template_parameters(
         "app_name": job.app_name,
         "tenant": job.tenant_name,
         "release_label": job.profile.emr.release_label,
-        "execution_role_arn": emr.execution_role_arn if emr else "",
+        "execution_role_arn": emr.execution_role_arn,
     }
     parameters: dict[str, Sourced] = {}
     problems: list[Problem] = []
