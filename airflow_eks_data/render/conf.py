@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from airflow_eks_data.errors import format_path
+from airflow_eks_data.errors import Problem, SpecError, format_path
 from airflow_eks_data.render.sourced import Sourced, src
+from airflow_eks_data.resolve import ownership
+from airflow_eks_data.resolve.ownership import Owner
 from airflow_eks_data.resolve.resolved import BUILTIN, ResolvedJob
+from airflow_eks_data.spec.quantities import spark_memory
 
 LOCAL_DIR_VOLUME = "spark-local-dir-1"
 
@@ -25,7 +28,47 @@ def spark_properties(job: ResolvedJob, resources: bool) -> dict[str, Sourced]:
         # Without an external shuffle service, dynamic allocation on Kubernetes needs shuffle tracking.
         conf["spark.dynamicAllocation.shuffleTracking.enabled"] = Sourced("true", BUILTIN)
     conf.update(local_storage_properties(job))
+    _check_owners(conf)
     return conf
+
+
+DEPENDENCY_OPTIONS = (
+    ("--jars", "jars"),
+    ("--py-files", "py_files"),
+    ("--files", "files"),
+    ("--packages", "packages"),
+    ("--repositories", "repositories"),
+)
+
+
+def dependency_options(job: ResolvedJob) -> list[str]:
+    """spark-submit's options for the job's dependencies. Each value passed the URI or Maven grammar, so
+    none holds the comma these options split on, or starts with `-`."""
+    parts: list[str] = []
+    for option, field in DEPENDENCY_OPTIONS:
+        values = getattr(job.deps, field)
+        if values:
+            parts += [option, ",".join(values)]
+    return parts
+
+
+def _check_owners(conf: dict[str, Sourced]) -> None:
+    """Every renderer's last word on ownership: a property a job or tenant layer wrote must be one that
+    layer owns, whatever path it took here. The guardrails refuse such keys first, with their rule; this
+    holds even if a new path forgets to ask them."""
+    problems = []
+    for key, value in conf.items():
+        layer = next((owner for owner in (Owner.JOB, Owner.TENANT) if value.origin.startswith(f"{owner.value}:")), None)
+        if layer is None:
+            continue
+        claim = ownership.conf_claim(key)
+        env = next((key[len(p) :] for p in ownership.TYPED_PREFIXES if key.lower().startswith(p)), None)
+        if env is not None:
+            claim = ownership.env_claim(env)
+        if claim.owner is Owner.PLATFORM or (layer is Owner.JOB and claim.owner is not Owner.JOB):
+            problems.append(Problem(key, value.value, f"owner: {value.origin} may not set a {claim.owner.value} key"))
+    if problems:
+        raise SpecError(problems)
 
 
 def _resources(job: ResolvedJob) -> dict[str, Sourced]:
@@ -71,7 +114,7 @@ def local_storage_properties(job: ResolvedJob) -> dict[str, Sourced]:
         base = f"spark.kubernetes.executor.volumes.persistentVolumeClaim.{LOCAL_DIR_VOLUME}"
         conf[f"{base}.options.claimName"] = Sourced("OnDemand", origin)
         conf[f"{base}.options.storageClass"] = Sourced(job.ebs.storage_class, origin)
-        conf[f"{base}.options.sizeLimit"] = Sourced(job.ebs.size, origin)
+        conf[f"{base}.options.sizeLimit"] = Sourced(spark_memory(job.ebs.size), origin)
         conf[f"{base}.mount.path"] = Sourced(job.ebs.mount_path, origin)
         conf[f"{base}.mount.readOnly"] = Sourced("false", origin)
     return conf

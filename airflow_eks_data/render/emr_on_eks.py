@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow_eks_data.errors import Problem, SpecError
-from airflow_eks_data.render.conf import spark_properties
+from airflow_eks_data.render.conf import dependency_options, spark_properties
 from airflow_eks_data.render.pod_template import pod_template
 from airflow_eks_data.render.sourced import Explained, Sourced, split, src
 from airflow_eks_data.resolve.resolved import ResolvedJob
@@ -203,14 +203,7 @@ def _submit_parameters(job: ResolvedJob, overflow: dict[str, Any]) -> str:
     parts: list[str] = []
     if job.main_class:
         parts += ["--class", job.main_class]
-    for option, values in (
-        ("--jars", job.deps.jars),
-        ("--py-files", job.deps.py_files),
-        ("--files", job.deps.files),
-        ("--packages", job.deps.packages),
-    ):
-        if values:
-            parts += [option, ",".join(values)]
+    parts += dependency_options(job)
     plain, _ = split(overflow)
     for key, value in plain.items():
         parts += ["--conf", f"{key}={value}"]

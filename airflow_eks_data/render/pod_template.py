@@ -47,6 +47,9 @@ def pod_template(job: ResolvedJob, role: Role) -> dict[str, Any]:
     if affinity:
         spec["affinity"] = affinity
     placement = job.driver_placement if role == "driver" else job.executor_placement
+    priority_class = job.tenant.pinned.priority_class
+    if priority_class:
+        spec["priorityClassName"] = Sourced(priority_class, f"tenant:{job.tenant_name} (pinned)")
     if placement.tolerations:
         spec["tolerations"] = Sourced(placement.tolerations, job.origin(f"placement.{role}.tolerations"))
     container: dict[str, Any] = {"name": CONTAINER[role]}

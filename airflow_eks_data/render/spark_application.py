@@ -93,6 +93,7 @@ def _role(job: ResolvedJob, role: str) -> dict[str, Any]:
 
 def _deps(job: ResolvedJob) -> dict[str, Any]:
     names = {"jars": "jars", "py_files": "pyFiles", "files": "files", "packages": "packages"}
+    names["repositories"] = "repositories"
     return {
         camel: src(job, f"deps.{field}", list(getattr(job.deps, field)))
         for field, camel in names.items()

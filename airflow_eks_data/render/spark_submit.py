@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_eks_data.render.conf import spark_properties
+from airflow_eks_data.render.conf import dependency_options, spark_properties
 from airflow_eks_data.render.sourced import Explained, Sourced, split
 from airflow_eks_data.resolve.resolved import ResolvedJob
 
@@ -54,12 +54,5 @@ def _argv(job: ResolvedJob, conf: dict[str, Sourced]) -> list[str]:
         argv += ["--class", job.main_class]
     for key, value in plain.items():
         argv += ["--conf", f"{key}={value}"]
-    for option, values in (
-        ("--jars", job.deps.jars),
-        ("--py-files", job.deps.py_files),
-        ("--files", job.deps.files),
-        ("--packages", job.deps.packages),
-    ):
-        if values:
-            argv += [option, ",".join(values)]
+    argv += dependency_options(job)
     return [*argv, job.main_application_file, *job.arguments]

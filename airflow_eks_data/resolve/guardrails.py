@@ -1,196 +1,99 @@
-"""The rules a tenant's job must stay inside. Each check returns problems naming its rule."""
+"""The rules a tenant's job must stay inside. Each check returns problems naming its rule.
+
+Who owns a key is `ownership`'s to say; these checks apply its answers to each layer's values, and
+check what the pods really request against the tenant's caps.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from fnmatch import fnmatchcase
 from typing import Any
 
 from airflow_eks_data.errors import Problem, format_path
+from airflow_eks_data.resolve import ownership
+from airflow_eks_data.resolve.ownership import Claim, Owner
+from airflow_eks_data.resolve.pod_requests import PodRequest
+from airflow_eks_data.resolve.resolved import ResolvedJob
+from airflow_eks_data.spec.grammar import uri_scheme
+from airflow_eks_data.spec.job import SparkJob
 from airflow_eks_data.spec.names import is_templated
 from airflow_eks_data.spec.profile import PlatformProfile, Tenant
 from airflow_eks_data.spec.quantities import memory_kib
 
-# Keys only the platform sets: identity, placement, images and the pod itself go through typed, checked
-# fields instead. Compared lower-case, as globs.
-PLATFORM_KEYS = (
-    "spark.master",
-    "spark.submit.deploymode",
-    "spark.kubernetes.namespace",
-    "spark.kubernetes.context",
-    "spark.kubernetes.driver.master",  # the API server the driver sends its token to
-    "spark.kubernetes.authenticate.*",
-    "spark.kubernetes.*podtemplatefile",
-    "spark.kubernetes.*podtemplatecontainername",
-    "spark.kubernetes.*featuresteps",  # classes that rewrite the pod spec (privileged, hostNetwork, ...)
-    "spark.kubernetes.container.image*",
-    "spark.kubernetes.*.container.image*",
-    "spark.kubernetes.*volumes.*",
-    "spark.kubernetes.*node.selector.*",
-    "spark.kubernetes.*.label.*",
-    "spark.kubernetes.*.annotation.*",  # e.g. kube2iam's iam.amazonaws.com/role picks the pod's IAM role
-    "spark.kubernetes.driver.pod.name",
-    "spark.kubernetes.executor.podnameprefix",
-    "spark.kubernetes.*.secrets.*",
-    "spark.kubernetes.*.secretkeyref.*",
-    "spark.kubernetes.*.serviceaccountname",
-    "spark.kubernetes.*scheduler.name",
-    "spark.kubernetes.hadoop.*",  # a ConfigMap as HADOOP_CONF_DIR would override locked Hadoop keys
-    "spark.kubernetes.kerberos.*",
-    "spark.driver.resource.*",  # GPUs and other extended resources: no tenant cap covers them
-    "spark.executor.resource.*",
-    "spark.executor.pyspark.memory",  # added to the pod's memory outside the memory cap
-)
-
-# Keys a typed field sets; accepting them in spark_conf would bypass the caps. Spark's own alternative
-# names (`spark.yarn.*`) and the pod-level requests and factors count as the same setting.
-TYPED_KEYS = {
-    "spark.driver.cores": "driver.cores",
-    "spark.driver.memory": "driver.memory",
-    "spark.driver.memoryoverhead": "driver.memory_overhead",
-    "spark.yarn.driver.memoryoverhead": "driver.memory_overhead",
-    "spark.driver.memoryoverheadfactor": "driver.memory_overhead",
-    "spark.kubernetes.driver.request.cores": "driver.cores",
-    "spark.kubernetes.driver.limit.cores": "driver.cores",
-    "spark.executor.cores": "executor.cores",
-    "spark.executor.memory": "executor.memory",
-    "spark.executor.memoryoverhead": "executor.memory_overhead",
-    "spark.yarn.executor.memoryoverhead": "executor.memory_overhead",
-    "spark.executor.memoryoverheadfactor": "executor.memory_overhead",
-    "spark.kubernetes.memoryoverheadfactor": "executor.memory_overhead",
-    "spark.kubernetes.executor.request.cores": "executor.cores",
-    "spark.kubernetes.executor.limit.cores": "executor.cores",
-    "spark.executor.instances": "executor.instances",
-    "spark.dynamicallocation.enabled": "dynamic_allocation.enabled",
-    "spark.dynamicallocation.minexecutors": "dynamic_allocation.min_executors",
-    "spark.dynamicallocation.maxexecutors": "dynamic_allocation.max_executors",
-    "spark.dynamicallocation.initialexecutors": "executor.instances",
-}
-# Environment variables through spark_conf would skip the env rules below.
-TYPED_PREFIXES = {"spark.kubernetes.driverenv.": "env", "spark.executorenv.": "env"}
-
-# Keys whose value is a JVM command line: `-Dspark.x=y` there sets a Spark key no rule has seen.
-JAVA_OPTION_KEYS = {
-    "spark.driver.extrajavaoptions",
-    "spark.executor.extrajavaoptions",
-    "spark.driver.defaultjavaoptions",
-    "spark.executor.defaultjavaoptions",
-}
-JAVA_OPTION_ENV = {"JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS"}
-_SPARK_PROPERTY = re.compile(r"(?i)-D\s*[\"']?\s*spark\.")
-
-# Environment variables that pick the pod's identity, the API server or files that configure Spark,
-# Hadoop or AWS, and the variables Spark's own image entrypoint reads to launch the JVMs.
-PLATFORM_ENV = (
-    "AWS_ROLE_ARN",
-    "AWS_ROLE_SESSION_NAME",
-    "AWS_WEB_IDENTITY_TOKEN_FILE",
-    "AWS_CONTAINER_*",
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "AWS_CONFIG_FILE",
-    "AWS_SHARED_CREDENTIALS_FILE",
-    "KUBECONFIG",
-    "KUBERNETES_SERVICE_*",
-    "SPARK_CONF_DIR",
-    "HADOOP_CONF_DIR",
-    "YARN_CONF_DIR",
-    "HADOOP_USER_NAME",
-    "HADOOP_TOKEN_FILE_LOCATION",
-    "SPARK_USER",
-    "SPARK_JAVA_OPT_*",
-    "SPARK_DRIVER_*",
-    "SPARK_EXECUTOR_*",
-    "SPARK_APPLICATION_ID",
-    "SPARK_CLASSPATH",
-    "SPARK_EXTRA_CLASSPATH",
-    "SPARK_DIST_CLASSPATH",
-    "SPARK_MOUNTED_*",
-)
-
-# Label keys that Kubernetes, Karpenter, EKS, Spark, the Spark Operator or this package give meaning to.
-RESERVED_LABEL_PREFIXES = (
-    "kubernetes.io/",
-    "k8s.io/",
-    "node.kubernetes.io/",
-    "topology.kubernetes.io/",
-    "node-role.kubernetes.io/",
-    "pod-security.kubernetes.io/",
-    "sparkoperator.k8s.io/",
-    "karpenter.sh/",
-    "karpenter.k8s.aws/",
-    "eks.amazonaws.com/",
-    "airflow-eks-data/",
-)
-RESERVED_LABELS = {"spark-role", "spark-app-selector", "spark-app-name", "spark-exec-id", "spark-version"}
-
-_S3A = "spark.hadoop.fs.s3a."
-_S3A_BUCKET = _S3A + "bucket."
-
-_CONF_KEY = re.compile(r"^[A-Za-z0-9_.\-/*:\[\]@]+$")
+_CONF_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-/*:\[\]@]*$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def conf_key_problems(layer: str, field: str, conf: Mapping[str, str], locked: Iterable[str]) -> list[Problem]:
-    """Keys of one layer's spark_conf/hadoop_conf that are malformed, platform-only, typed or locked, and
-    JVM options that would set Spark keys past these checks."""
+def conf_problems(
+    field: str,
+    conf: Mapping[str, str],
+    owner: Owner,
+    locked: Iterable[tuple[str, Owner]] = (),
+    allow: Iterable[str] | None = None,
+    safe_properties: Iterable[str] = (),
+) -> list[Problem]:
+    """Keys of one layer's `spark_conf`/`hadoop_conf` that the layer (`owner`) does not own, and JVM options
+    that do more than tune the JVM."""
     problems: list[Problem] = []
-    prefix = "spark.hadoop." if field == "hadoop_conf" else ""
-    patterns = [p.strip().lower() for p in locked]
-    for key in conf:
+    hadoop = field == "hadoop_conf"
+    for key, value in conf.items():
         path = format_path((field, key))
         if not _CONF_KEY.match(key):
-            problems.append(Problem(path, key, "conf-key: keys are non-empty, without spaces or quotes"))
+            problems.append(Problem(path, key, "conf-key: keys start with a letter, without spaces or quotes"))
             continue
-        norm = prefix + key.lower()
-        names = {norm, *_s3a_bucket_forms(norm)}
-        typed = next(filter(None, (TYPED_KEYS.get(n) or _typed_prefix(n) for n in names)), None)
-        if field == "hadoop_conf" and key.lower().startswith("spark."):
+        if hadoop and key.strip().lower().startswith("spark."):
             problems.append(Problem(path, key, "hadoop-key: Hadoop keys do not start with 'spark.' (use spark_conf)"))
-        elif field == "spark_conf" and typed:
-            problems.append(Problem(path, conf[key], f"typed-field: set {typed} instead"))
-        elif any(fnmatchcase(n, p) for n in names for p in PLATFORM_KEYS):
-            problems.append(Problem(path, conf[key], f"platform-key: only the platform sets this ({layer} may not)"))
-        elif hit := next((p for p in patterns for n in names if fnmatchcase(n, p)), None):
-            problems.append(Problem(path, conf[key], f"locked-key: locked by the profile ({hit})"))
-        elif norm in JAVA_OPTION_KEYS:
-            problems += _java_option_problems(path, conf[key])
+            continue
+        claim = ownership.conf_claim(key, hadoop, locked, allow)
+        if not _owns(owner, claim):
+            problems.append(Problem(path, value, _refusal(claim, owner)))
+        elif not hadoop and not key.strip().startswith("spark."):
+            problems.append(
+                Problem(
+                    path, key, "spark-key: Spark reads only keys starting with 'spark.' (Hadoop keys go in hadoop_conf)"
+                )
+            )
+        elif ownership.canonical_keys(key, hadoop)[0] in ownership.JAVA_OPTION_KEYS and not is_templated(value):
+            problems += [Problem(path, value, rule) for rule in ownership.java_option_problems(value, safe_properties)]
     return problems
 
 
-def _s3a_bucket_forms(norm: str) -> list[str]:
-    """The keys a per-bucket S3A key stands for: S3A reads `fs.s3a.bucket.<bucket>.<option>` as
-    `fs.s3a.<option>` for that bucket, and bucket names may hold dots, so every split is a candidate."""
-    if not norm.startswith(_S3A_BUCKET):
-        return []
-    parts = norm[len(_S3A_BUCKET) :].split(".")
-    return [_S3A + ".".join(parts[index:]) for index in range(1, len(parts))]
+def _owns(owner: Owner, claim: Claim) -> bool:
+    if claim.rule == "typed-field":
+        return False  # every layer sets these through the typed field, where the caps see them
+    rank = {Owner.PLATFORM: 2, Owner.TENANT: 1, Owner.JOB: 0}
+    return rank[owner] >= rank[claim.owner]
 
 
-def _typed_prefix(norm: str) -> str | None:
-    return next((field for prefix, field in TYPED_PREFIXES.items() if norm.startswith(prefix)), None)
+def _refusal(claim: Claim, owner: Owner) -> str:
+    if claim.rule in ("typed-field", "locked-key", "not-allowed"):
+        return f"{claim.rule}: {claim.why}"
+    return f"{claim.rule}: only the {claim.owner.value} sets this ({claim.why}); the {owner.value} may not"
 
 
-def _java_option_problems(path: str, value: str) -> list[Problem]:
-    if _SPARK_PROPERTY.search(value):
-        return [Problem(path, value, "java-options: Spark keys go in spark_conf, where the guardrails see them")]
-    return []
+def field_lock_problems(deps: Mapping[str, list[str]], locked: Iterable[tuple[str, Owner]]) -> list[Problem]:
+    """A lock on `spark.jars*` holds on `deps.jars` too: typed fields are checked by the key they render."""
+    problems = []
+    for field, values in deps.items():
+        key = ownership.FIELD_KEYS.get(f"deps.{field}")
+        claim = ownership.lock_claim([key], locked) if values and key else None
+        if claim:
+            problems.append(Problem(f"deps.{field}", values, f"{claim.rule}: {key} is {claim.why}"))
+    return problems
 
 
-def env_problems(env: Mapping[str, str]) -> list[Problem]:
-    """Malformed names, variables only the platform sets, and JVM options that would set Spark keys."""
+def env_problems(env: Mapping[str, str], owner: Owner) -> list[Problem]:
+    """Malformed names, and variables that launch, locate or identify (the platform's)."""
     problems: list[Problem] = []
-    for name, value in env.items():
+    for name in env:
         path = format_path(("env", name))
         if not _ENV_NAME.match(name):
             problems.append(Problem(path, name, "env-name: letters, digits and '_', not starting with a digit"))
-        elif any(fnmatchcase(name.upper(), pattern) for pattern in PLATFORM_ENV):
-            problems.append(
-                Problem(path, name, "platform-env: identity and launch settings come from the platform, not env")
-            )
-        elif name.upper() in JAVA_OPTION_ENV:
-            problems += _java_option_problems(path, value)
+            continue
+        claim = ownership.env_claim(name)
+        if not _owns(owner, claim):
+            problems.append(Problem(path, name, _refusal(claim, owner)))
     return problems
 
 
@@ -215,44 +118,155 @@ def _image_allowed(image: str, prefix: str) -> bool:
     return prefix.endswith(("/", ":", "@")) or image[len(prefix) : len(prefix) + 1] in ("", "/", ":", "@")
 
 
-def cap_problems(merged: Mapping[str, Any], dynamic_max: int | None, tenant: Tenant) -> list[Problem]:
-    """Executors, memory and cores against the tenant's caps."""
+def cap_problems(
+    pods: Mapping[str, PodRequest],
+    written: Mapping[str, str],
+    instances: int | None,
+    dynamic: tuple[int, int] | None,
+    tenant: Tenant,
+) -> list[Problem]:
+    """What the pods request (heap + overhead + off-heap + Python memory; CPU with its request and limit
+    overrides) and how many executors there can be, against the tenant's caps. `written` is each role's
+    memory as its layer wrote it, for the message."""
     problems: list[Problem] = []
-    executor = merged.get("executor", {})
-    driver = merged.get("driver", {})
     cap = tenant.max_executors
     if cap is not None:
-        for path, value in (
-            ("executor.instances", executor.get("instances")),
-            ("dynamic_allocation.max_executors", dynamic_max),
-        ):
+        counts = [("executor.instances", instances)]
+        if dynamic:
+            counts += [("dynamic_allocation.max_executors", dynamic[1])]
+        for path, value in counts:
             if value is not None and value > cap:
                 problems.append(Problem(path, value, f"max-executors: tenant allows at most {cap}"))
-    for path, value, limit in (
-        ("executor.memory", executor.get("memory"), tenant.max_executor_memory),
-        ("executor.memory_overhead", executor.get("memory_overhead"), tenant.max_executor_memory),
-        ("driver.memory", driver.get("memory"), tenant.max_driver_memory),
-        ("driver.memory_overhead", driver.get("memory_overhead"), tenant.max_driver_memory),
-    ):
-        if limit is not None and value is not None and memory_kib(value) > memory_kib(limit):
-            problems.append(Problem(path, value, f"max-memory: tenant allows at most {limit}"))
-    cores_cap = tenant.max_executor_cores
-    if cores_cap is not None and executor.get("cores", 0) > cores_cap:
-        problems.append(Problem("executor.cores", executor["cores"], f"max-cores: tenant allows at most {cores_cap}"))
+    for role, limit in (("executor", tenant.max_executor_memory), ("driver", tenant.max_driver_memory)):
+        pod = pods[role]
+        if limit is not None and pod.memory_kib > memory_kib(limit):
+            problems.append(
+                Problem(
+                    f"{role}.memory",
+                    written[role],
+                    f"max-memory: {role} pod memory {pod.describe()} is over the tenant's cap {limit}",
+                )
+            )
+    cores = tenant.max_executor_cores
+    if cores is not None and pods["executor"].cores > cores:
+        problems.append(
+            Problem(
+                "executor.cores",
+                pods["executor"].cores,
+                f"max-cores: executor pod CPU {pods['executor'].cores:g} is over the tenant's cap {cores}",
+            )
+        )
     return problems
 
 
-def label_problems(labels: Mapping[str, str], required: Iterable[str]) -> list[Problem]:
-    """Required labels that are missing or empty, and keys that others give meaning to."""
-    problems = [
+def storage_problems(sizes: Mapping[str, str], tenant: Tenant) -> list[Problem]:
+    """The profile's ephemeral-storage limit and local volume size against the tenant's cap."""
+    cap = tenant.max_local_storage
+    if cap is None:
+        return []
+    return [
+        Problem(path, size, f"max-local-storage: tenant allows at most {cap} per pod")
+        for path, size in sizes.items()
+        if memory_kib(size) > memory_kib(cap)
+    ]
+
+
+def required_label_problems(labels: Mapping[str, str], required: Iterable[str]) -> list[Problem]:
+    return [
         Problem(format_path(("labels", key)), labels.get(key), "required-label: the tenant requires this label")
         for key in required
         if not labels.get(key)
     ]
+
+
+def reserved_label_problems(labels: Mapping[str, str]) -> list[Problem]:
+    """Label keys that Kubernetes, Karpenter, Spark, EMR or the platform set and select on."""
+    problems = []
     for key, value in labels.items():
-        lowered = key.lower()
-        if lowered in RESERVED_LABELS or lowered.startswith(RESERVED_LABEL_PREFIXES):
+        claim = ownership.label_claim(key)
+        if claim.owner is not Owner.JOB:
+            problems.append(Problem(format_path(("labels", key)), value, f"{claim.rule}: {claim.why}"))
+    return problems
+
+
+def pinned_problems(job: SparkJob, tenant: Tenant) -> list[Problem]:
+    """Job values that differ from what the tenant pinned, Spark keys in any spelling (repeating a pinned
+    value changes nothing, so it passes)."""
+    pins = tenant.pinned
+    values: dict[str, tuple[Any, Any]] = {
+        f"labels.{key}": (value, pins.labels[key]) for key, value in (job.labels or {}).items() if key in pins.labels
+    }
+    if pins.capacity and job.capacity:
+        values["capacity"] = (job.capacity, pins.capacity)
+    conf = {ownership.canonical_keys(key)[0]: value for key, value in pins.spark_conf.items()}
+    for field in ("spark_conf", "hadoop_conf"):
+        for key, value in (getattr(job, field) or {}).items():
+            hit = next((name for name in ownership.canonical_keys(key, field == "hadoop_conf") if name in conf), None)
+            if hit:
+                values[format_path((field, key))] = (value, conf[hit])
+    return [
+        Problem(path, given, f"pinned: the tenant pins {path} to {pinned!r}")
+        for path, (given, pinned) in values.items()
+        if given != pinned
+    ]
+
+
+def locations(job: SparkJob | ResolvedJob) -> dict[str, str]:
+    """Every URI of a job's code and data, by the path a message names."""
+    uris = {"main_application_file": job.main_application_file}
+    for field in ("jars", "py_files", "files"):
+        uris |= {f"deps.{field}[{i}]": uri for i, uri in enumerate(getattr(job.deps, field))}
+    for field in ("inputs", "outputs"):
+        uris |= {f"{field}[{i}]": uri for i, uri in enumerate(getattr(job, field))}
+    return uris
+
+
+def _is_code(path: str) -> bool:
+    return not path.startswith(("inputs", "outputs"))
+
+
+def location_problems(uris: Mapping[str, str], tenant: Tenant) -> list[Problem]:
+    """Code and data outside the tenant's prefixes, and `https://` code unless the tenant allows it.
+    `local://` files are in the platform's image, so they pass."""
+    problems: list[Problem] = []
+    for path, uri in uris.items():
+        scheme = uri_scheme(uri)
+        if scheme == "https" and _is_code(path) and not tenant.allow_https:
+            problems.append(Problem(path, uri, "uri-scheme: the tenant does not allow https:// code"))
+        elif tenant.data_prefixes and scheme != "local" and not _under_any(uri, tenant.data_prefixes):
             problems.append(
-                Problem(format_path(("labels", key)), value, "reserved-label: set by Kubernetes, Spark or the platform")
+                Problem(path, uri, f"data-prefix: outside the tenant's prefixes ({', '.join(tenant.data_prefixes)})")
             )
     return problems
+
+
+def local_file_problems(uris: Mapping[str, str]) -> list[Problem]:
+    """`file://` and plain paths name the submitting machine's files: only the local backend has them."""
+    return [
+        Problem(path, uri, "uri-scheme: local files exist only on the local backend; use s3:// or local://")
+        for path, uri in uris.items()
+        if _is_code(path) and uri_scheme(uri) == "file" and not is_templated(uri)
+    ]
+
+
+def _under_any(uri: str, prefixes: Iterable[str]) -> bool:
+    """Under a prefix at a path boundary, with `s3a://` and `s3n://` read as `s3://` (the same objects).
+    A templated URI passes on its literal start; it is checked in full once rendered."""
+    if is_templated(uri):
+        uri = uri[: uri.index("{{")]
+        return any(_same_scheme(p).startswith(_same_scheme(uri)) or _under(uri, p) for p in prefixes)
+    return any(_under(uri, prefix) for prefix in prefixes)
+
+
+def _under(uri: str, prefix: str) -> bool:
+    uri, prefix = _same_scheme(uri), _same_scheme(prefix)
+    if not uri.startswith(prefix):
+        return False
+    return prefix.endswith("/") or uri[len(prefix) : len(prefix) + 1] in ("", "/")
+
+
+def _same_scheme(uri: str) -> str:
+    for alias in ("s3a://", "s3n://"):
+        if uri.startswith(alias):
+            return "s3://" + uri[len(alias) :]
+    return uri

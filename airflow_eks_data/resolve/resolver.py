@@ -8,6 +8,8 @@ from airflow_eks_data.errors import MISSING, Problem, SpecError, format_path
 from airflow_eks_data.outcomes.policy import Escalation as Escalate
 from airflow_eks_data.resolve import guardrails
 from airflow_eks_data.resolve.merge import layer_dict, merge_settings, merge_tolerations
+from airflow_eks_data.resolve.ownership import Owner
+from airflow_eks_data.resolve.pod_requests import PodRequest, pod_request
 from airflow_eks_data.resolve.resolved import (
     BUILTIN,
     DynamicAllocation,
@@ -20,6 +22,7 @@ from airflow_eks_data.spec.job import SparkJob
 from airflow_eks_data.spec.names import MAX_APP_NAME, shorten
 from airflow_eks_data.spec.profile import PlatformProfile, Tenant
 from airflow_eks_data.spec.profile import RolePlacement as RolePlacementSpec
+from airflow_eks_data.spec.quantities import spark_memory
 from airflow_eks_data.spec.settings import Escalation
 
 DEFAULTS: dict[str, Any] = {
@@ -49,24 +52,35 @@ def resolve(
     `additions` are the operator's run-time labels and Spark keys.
     """
     tenant_name, tenant_spec = _tenant(job, profile, tenant)
+    pinned = tenant_spec.pinned.model_dump(include={"labels", "capacity", "spark_conf"}, exclude_none=True)
     merged, origins = merge_settings(
         [
             ("default", DEFAULTS),
             (f"profile:{profile.name}", layer_dict(profile)),
             (f"tenant:{tenant_name}", layer_dict(tenant_spec)),
             (f"job:{job.name}", layer_dict(job)),
+            (f"tenant:{tenant_name} (pinned)", pinned),
         ]
     )
     _job_only_origins(job, origins)
     origins["app_name"] = "operator" if app_name else f"job:{job.name}"
     problems = _check(job, profile, tenant_spec, merged)
     dynamic = _dynamic_allocation(merged, tenant_spec, origins)
-    problems += guardrails.cap_problems(merged, dynamic.max_executors if dynamic else None, tenant_spec)
+    pods, pod_problems = _pods(job, merged)
+    problems += pod_problems
+    if pods:
+        problems += guardrails.cap_problems(
+            pods,
+            {role: merged[role]["memory"] for role in pods},
+            merged["executor"]["instances"],
+            (dynamic.min_executors, dynamic.max_executors) if dynamic else None,
+            tenant_spec,
+        )
     storage, storage_problems = _local_storage(job, profile, origins)
     problems += storage_problems
     if problems:
         raise SpecError(problems)
-    driver_place, executor_place = _placement(profile, merged, origins, escalation or Escalate())
+    driver_place, executor_place = _placement(profile, tenant_spec, merged, origins, escalation or Escalate())
     driver, executor = merged["driver"], merged["executor"]
     spark_conf, labels = _add(merged, additions or RunAdditions(), origins)
     local = profile.local_storage
@@ -82,8 +96,8 @@ def resolve(
         arguments=list(job.arguments),
         image=merged["image"],
         spark_version=merged["spark_version"],
-        driver=Resources(driver["cores"], driver["memory"], driver.get("memory_overhead")),
-        executor=Resources(executor["cores"], executor["memory"], executor.get("memory_overhead")),
+        driver=_resources(driver),
+        executor=_resources(executor),
         executor_instances=executor["instances"],
         dynamic_allocation=dynamic,
         spark_conf=spark_conf,
@@ -109,6 +123,27 @@ def resolve(
         tenant=tenant_spec,
         origins=origins,
     )
+
+
+def _resources(settings: dict[str, Any]) -> Resources:
+    """Cores and memory in Spark's spelling (`4Gi` becomes `4g`)."""
+    overhead = settings.get("memory_overhead")
+    return Resources(settings["cores"], spark_memory(settings["memory"]), spark_memory(overhead) if overhead else None)
+
+
+def _pods(job: SparkJob, merged: dict[str, Any]) -> tuple[dict[str, PodRequest], list[Problem]]:
+    """The driver and executor pods' requests under every layer's Spark conf."""
+    conf = {**merged.get("spark_conf", {})}
+    non_jvm = job.type in ("Python", "R")
+    try:
+        return {
+            role: pod_request(
+                role, merged[role]["cores"], merged[role]["memory"], merged[role].get("memory_overhead"), conf, non_jvm
+            )
+            for role in ("driver", "executor")
+        }, []
+    except ValueError as exc:
+        return {}, [Problem("spark_conf", str(exc).split(":")[0], f"size: {exc}")]
 
 
 def _add(
@@ -145,17 +180,40 @@ def _tenant(job: SparkJob, profile: PlatformProfile, override: str | None) -> tu
 
 
 def _check(job: SparkJob, profile: PlatformProfile, tenant: Tenant, merged: dict[str, Any]) -> list[Problem]:
-    locked = [*profile.locked_spark_conf, *tenant.locked_spark_conf]
+    """Each layer may set only what it owns: the tenant nothing of the platform's, the job nothing of
+    either's, under any spelling; then images, labels, caps and where code and data live."""
+    platform_locks = [(pattern, Owner.PLATFORM) for pattern in profile.locked_spark_conf]
+    locks = [*platform_locks, *((pattern, Owner.TENANT) for pattern in tenant.locked_spark_conf)]
+    allow = None if tenant.spark_conf_allow is None else [*tenant.spark_conf_allow, *profile.safe_spark_conf]
+    java = profile.safe_java_properties
     problems: list[Problem] = []
     for field in ("spark_conf", "hadoop_conf"):
-        problems += guardrails.conf_key_problems("the tenant", field, tenant.__dict__[field] or {}, ())
-        problems += guardrails.conf_key_problems("the job", field, job.__dict__[field] or {}, locked)
-    problems += guardrails.env_problems(merged.get("env", {}))
+        tenant_conf = {**(getattr(tenant, field) or {}), **(tenant.pinned.spark_conf if field == "spark_conf" else {})}
+        problems += guardrails.conf_problems(field, tenant_conf, Owner.TENANT, platform_locks, None, java)
+        problems += guardrails.conf_problems(field, getattr(job, field) or {}, Owner.JOB, locks, allow, java)
+    problems += guardrails.pinned_problems(job, tenant)
+    problems += guardrails.field_lock_problems(job.deps.model_dump(), locks)
+    problems += guardrails.env_problems(tenant.env or {}, Owner.TENANT)
+    problems += guardrails.env_problems(job.env or {}, Owner.JOB)
     problems += guardrails.image_problems(merged.get("image"), profile, tenant)
     if not merged.get("spark_version"):
         problems.append(Problem("spark_version", MISSING, "required: set spark_version in the job or the profile"))
-    problems += guardrails.label_problems(merged.get("labels", {}), tenant.required_labels)
+    lower_labels = {**(tenant.labels or {}), **tenant.pinned.labels, **(job.labels or {})}
+    problems += guardrails.reserved_label_problems(lower_labels)
+    problems += guardrails.required_label_problems(merged.get("labels", {}), tenant.required_labels)
+    problems += guardrails.location_problems(guardrails.locations(job), tenant)
+    problems += guardrails.storage_problems(_local_sizes(profile), tenant)
     return problems
+
+
+def _local_sizes(profile: PlatformProfile) -> dict[str, str]:
+    storage = profile.local_storage
+    sizes = {}
+    if storage.ephemeral_storage:
+        sizes["local_storage.ephemeral_storage.limit"] = storage.ephemeral_storage.limit
+    if storage.ebs:
+        sizes["local_storage.ebs.size"] = storage.ebs.size
+    return sizes
 
 
 def _dynamic_allocation(merged: dict[str, Any], tenant: Tenant, origins: dict[str, str]) -> DynamicAllocation | None:
@@ -190,9 +248,10 @@ def _local_storage(job: SparkJob, profile: PlatformProfile, origins: dict[str, s
 
 
 def _placement(
-    profile: PlatformProfile, merged: dict[str, Any], origins: dict[str, str], escalation: Escalate
+    profile: PlatformProfile, tenant: Tenant, merged: dict[str, Any], origins: dict[str, str], escalation: Escalate
 ) -> tuple[RolePlacement, RolePlacement]:
-    """Per-role placement: the profile's, with the merged capacity/arch, escalated after interruptions."""
+    """Per-role placement: the profile's, with the merged capacity/arch, escalated after interruptions
+    unless the tenant pinned the executors' capacity."""
     layer = f"profile:{profile.name}"
     roles = {"driver": profile.placement.driver, "executor": profile.placement.executor}
     if "same_zone" in profile.placement.model_fields_set:
@@ -207,7 +266,7 @@ def _placement(
     if arch:
         origins["placement.driver.arch"] = origins["placement.executor.arch"] = origins["arch"]
     driver_capacity = roles["driver"].capacity
-    if escalation.executors_on_demand:
+    if escalation.executors_on_demand and not tenant.pinned.capacity:
         executor_capacity, origins["placement.executor.capacity"] = "on-demand", ESCALATION
     if escalation.driver_on_demand and driver_capacity != "on-demand":
         driver_capacity, origins["placement.driver.capacity"] = "on-demand", ESCALATION

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from airflow_eks_data.spec.fields import StrictModel, StringList
-from airflow_eks_data.spec.names import DNS_LABEL, DNS_LABEL_RULE, MAX_JOB_NAME
+from airflow_eks_data.spec.fields import (
+    DatasetUri,
+    JavaName,
+    MavenCoordinate,
+    RepositoryUrl,
+    StrictModel,
+    StringList,
+    Uri,
+)
+from airflow_eks_data.spec.names import DNS_LABEL, DNS_LABEL_RULE, MAX_JOB_NAME, is_templated
 from airflow_eks_data.spec.settings import JobSettings, LocalStorageKind
 
 SparkType = Literal["Scala", "Java", "Python", "R"]
@@ -16,10 +24,15 @@ _TYPE_BY_SUFFIX: dict[str, SparkType] = {".py": "Python", ".r": "R", ".jar": "Sc
 
 
 class Deps(StrictModel):
-    jars: StringList = Field(default_factory=list, description="Extra jars on the classpath.")
-    py_files: StringList = Field(default_factory=list, description="`.py`, `.zip` or `.egg` files for Python jobs.")
-    files: StringList = Field(default_factory=list, description="Files placed in each pod's working directory.")
-    packages: StringList = Field(default_factory=list, description="Maven coordinates (`group:artifact:version`).")
+    jars: list[Uri] = Field(default_factory=list, description="Extra jars on the classpath (URIs).")
+    py_files: list[Uri] = Field(default_factory=list, description="`.py`, `.zip` or `.egg` files for Python jobs.")
+    files: list[Uri] = Field(default_factory=list, description="Files placed in each pod's working directory.")
+    packages: list[MavenCoordinate] = Field(
+        default_factory=list, description="Maven coordinates (`group:artifact:version`)."
+    )
+    repositories: list[RepositoryUrl] = Field(
+        default_factory=list, description="Extra Maven repositories (`https://` URLs) to resolve `packages` from."
+    )
 
 
 class SparkJob(JobSettings):
@@ -30,15 +43,22 @@ class SparkJob(JobSettings):
     type: SparkType | None = Field(
         None, description="Scala, Java, Python or R; inferred from the main file's suffix when omitted."
     )
-    main_application_file: str = Field(description="The jar, `.py` or `.R` file (local path, `s3://`, `local://`).")
-    main_class: str | None = Field(None, description="Entry class for Scala and Java jobs.")
-    arguments: StringList = Field(default_factory=list, description="Arguments passed to the main file.")
+    main_application_file: Uri = Field(
+        description="The jar, `.py` or `.R` file: `s3://`, `s3a://`, `local://` (in the image), `https://` where the "
+        "tenant allows it, or a local path / `file://` on the local backend."
+    )
+    main_class: JavaName | None = Field(None, description="Entry class for Scala and Java jobs.")
+    arguments: StringList = Field(
+        default_factory=list, description="Arguments passed to the main file: free text, after the main file."
+    )
     local_storage: LocalStorageKind | None = Field(
         None, description="Where shuffle and spill go: the node's NVMe, an EBS volume, or the pod's disk."
     )
     deps: Deps = Field(default_factory=Deps, description="Extra jars, files, Python files and packages.")
-    inputs: StringList = Field(default_factory=list, description="Dataset URIs read, for lineage.")
-    outputs: StringList = Field(default_factory=list, description="Dataset URIs written, for lineage and Assets.")
+    inputs: list[DatasetUri] = Field(default_factory=list, description="Dataset URIs read, for lineage.")
+    outputs: list[DatasetUri] = Field(default_factory=list, description="Dataset URIs written, for lineage and Assets.")
+
+    free_text: ClassVar[frozenset[str]] = frozenset({"arguments"})
 
     @field_validator("name")
     @classmethod
@@ -51,6 +71,8 @@ class SparkJob(JobSettings):
 
     @model_validator(mode="after")
     def _type_and_class(self) -> SparkJob:
+        if self.type is None and is_templated(self.main_application_file):
+            return self  # inferred when Airflow has rendered the file, and the job is validated again
         if self.type is None:
             inferred = _TYPE_BY_SUFFIX.get(Path(self.main_application_file).suffix.lower())
             if inferred is None:

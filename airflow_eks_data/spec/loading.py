@@ -3,29 +3,27 @@
 from __future__ import annotations
 
 import os
-import types
-import typing
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from airflow_eks_data.errors import MISSING, Problem, SpecError, format_path
+from airflow_eks_data.errors import Problem, SpecError
+from airflow_eks_data.spec.yaml12 import read_yaml
 
 M = TypeVar("M", bound=BaseModel)
 PROFILES_DIR_ENV = "AIRFLOW__EKS_DATA__PROFILES_DIR"
 
 
 def load_model(model: type[M], data: Any, source: str | None = None) -> M:
-    """Validate `data` as `model`, turning every pydantic error into one `Problem`."""
+    """Validate `data` as `model`; every problem is a `SpecError` naming `source`."""
     if not isinstance(data, dict):
         kind = "empty document" if data is None else type(data).__name__
         raise SpecError([Problem("", kind, f"a {model.__name__} is a YAML mapping of its fields")], source)
     try:
         return model.model_validate(data)
-    except ValidationError as exc:
-        raise SpecError([_problem(model, err) for err in exc.errors()], source) from None
+    except SpecError as exc:  # the models raise it themselves (`StrictModel`): add the file
+        raise SpecError(exc.problems, source) from None
 
 
 def load_model_file(model: type[M], path: str | Path) -> M:
@@ -40,80 +38,6 @@ def read_yaml_mapping(path: str | Path) -> dict[str, Any]:
         kind = "empty document" if data is None else type(data).__name__
         raise SpecError([Problem("", kind, "a YAML mapping of fields")], str(path))
     return data
-
-
-def read_yaml(path: str | Path) -> Any:
-    """Parse one YAML file; unreadable files and YAML errors become a `SpecError` naming the file."""
-    source = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SpecError([Problem("", source, f"cannot read file: {exc.strerror}")], source) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "document"
-        raise SpecError([Problem(where, "<yaml>", f"not valid YAML: {getattr(exc, 'problem', exc)}")], source) from None
-    except ValueError as exc:  # a scalar YAML resolves but Python cannot build: 2026-02-30, a 5,000-digit int
-        raise SpecError([Problem("document", "<yaml>", f"not a usable value: {exc}")], source) from None
-    return data
-
-
-def _problem(model: type[BaseModel], err: Any) -> Problem:
-    loc = tuple(err["loc"])
-    path = format_path(loc)
-    kind = err["type"]
-    if kind == "missing":
-        return Problem(path, MISSING, "required")
-    if kind == "extra_forbidden":
-        allowed = _allowed_keys(model, loc[:-1])
-        hint = f"; allowed keys: {', '.join(allowed)}" if allowed else ""
-        return Problem(path, err["input"], f"unknown key{hint}")
-    message = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
-    value = err["input"]
-    field, sep, rest = message.partition(": ")
-    if sep and field.isidentifier() and isinstance(value, dict):
-        # A whole-model rule about one field (main_class, type): point at that field.
-        return Problem(format_path((*loc, field)), value.get(field, MISSING), rest)
-    return Problem(path, value, message)
-
-
-def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
-    """Field names of the model found by walking `loc` from `model` (best effort, for error hints)."""
-    current: Any = model
-    for item in loc:
-        current = _submodel(current, item)
-        if current is None:
-            return []
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return sorted(info.alias or name for name, info in current.model_fields.items())
-    return []
-
-
-def _submodel(current: Any, item: Any) -> Any:
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        info = current.model_fields.get(str(item))
-        return _unwrap(info.annotation) if info else None
-    origin = typing.get_origin(current)
-    if origin in (dict, list):
-        return _unwrap(typing.get_args(current)[-1])
-    return None
-
-
-def _unwrap(annotation: Any) -> Any:
-    """Strip Optional/Annotated so that the walk can reach nested models."""
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is typing.Annotated:
-            annotation = typing.get_args(annotation)[0]
-        elif origin in (typing.Union, types.UnionType):
-            args = [a for a in typing.get_args(annotation) if a is not type(None)]
-            annotation = args[0] if len(args) == 1 else annotation
-            if len(args) != 1:
-                return annotation
-        else:
-            return annotation
 
 
 def profiles_dir(explicit: str | Path | None = None) -> Path | None:

@@ -8,7 +8,7 @@ import re
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 DNS_LABEL_RULE = "lowercase letters, digits and '-', starting and ending with a letter or digit"
 _LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 MAX_JOB_NAME = 63
 # Spark refuses an executor pod name prefix longer than 47 characters, and the operator derives the
@@ -40,7 +40,7 @@ def to_dns_label(text: str, limit: int = MAX_APP_NAME) -> str:
 def label_key_problem(key: str) -> str | None:
     """Why `key` is not a valid Kubernetes label key, or None."""
     prefix, _, name = key.rpartition("/")
-    if prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):
+    if prefix and (len(prefix) > 253 or not DNS_SUBDOMAIN.match(prefix)):
         return "label key prefix must be a DNS subdomain (lowercase, '.', '-')"
     if not name or len(name) > 63 or not _LABEL_NAME.match(name):
         return "label key name must be 1-63 characters of letters, digits, '-', '_' or '.'"

@@ -9,8 +9,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
 
 from airflow_eks_data.spec.cost import CostSettings
-from airflow_eks_data.spec.fields import Memory, StrictModel, StringMap
-from airflow_eks_data.spec.names import DNS_LABEL, DNS_LABEL_RULE
+from airflow_eks_data.spec.fields import DatasetUri, Labels, Memory, StrictModel, StringMap
+from airflow_eks_data.spec.names import DNS_LABEL, DNS_LABEL_RULE, DNS_SUBDOMAIN
 from airflow_eks_data.spec.settings import Arch, Capacity, JobSettings, LocalStorageKind
 
 Backend = Literal["spark_operator", "emr_on_eks", "local"]
@@ -88,8 +88,28 @@ class TenantEmr(StrictModel):
     execution_role_arn: str = Field(description="IAM role the job runs as.")
 
 
+class Pinned(StrictModel):
+    """Values a tenant fixes for all its jobs: a job may repeat them, never change them."""
+
+    labels: Labels = Field(default_factory=dict, description="Labels every pod carries with these values.")
+    capacity: Capacity | None = Field(None, description="Executor capacity type; escalation does not change it.")
+    priority_class: str | None = Field(None, description="PriorityClass of every driver and executor pod.")
+    spark_conf: StringMap = Field(default_factory=dict, description="Spark keys with the tenant's values.")
+
+    @field_validator("priority_class")
+    @classmethod
+    def _priority_class(cls, value: str | None) -> str | None:
+        if value is not None and (len(value) > 253 or not DNS_SUBDOMAIN.match(value)):
+            raise ValueError("a PriorityClass name: a DNS subdomain (lowercase, '.', '-')")
+        return value
+
+
 class Tenant(JobSettings):
-    """A team's namespace and identity, its caps, and defaults of its own."""
+    """A team's namespace and identity, its caps, its data, and defaults of its own.
+
+    `spark_conf` may also be given as `{allow: [globs], defaults: {key: value}}`: allow-list mode, where a
+    job may set only the listed keys and the ones the profile lists as safe tuning (`safe_spark_conf`).
+    """
 
     namespace: str = Field(description="Kubernetes namespace; jobs cannot choose another.")
     service_account: str = Field(description="Service account of driver and executors; jobs cannot choose another.")
@@ -97,7 +117,20 @@ class Tenant(JobSettings):
     max_executors: int | None = Field(None, ge=1, description="Cap on executors (instances and dynamic maximum).")
     max_executor_memory: Memory | None = Field(None, description="Cap on one executor's memory.")
     max_driver_memory: Memory | None = Field(None, description="Cap on the driver's memory.")
-    max_executor_cores: int | None = Field(None, ge=1, description="Cap on one executor's cores.")
+    max_executor_cores: int | None = Field(None, ge=1, description="Cap on one executor pod's CPU.")
+    max_local_storage: Memory | None = Field(
+        None, description="Cap on each pod's ephemeral-storage limit and local volume size."
+    )
+    data_prefixes: list[DatasetUri] = Field(
+        default_factory=list,
+        description="URI prefixes the tenant's data and code live under (e.g. `s3://lake/datalake/`): inputs, "
+        "outputs, the main file and dependencies outside them are refused. Empty: no restriction.",
+    )
+    allow_https: bool = Field(False, description="Main files and dependencies may be fetched over `https://`.")
+    spark_conf_allow: list[str] | None = Field(
+        None, description="Allow-list mode: the only Spark keys (globs) jobs may set, besides the profile's safe ones."
+    )
+    pinned: Pinned = Field(default_factory=Pinned, description="Values no job of the tenant can change.")
     allowed_images: list[str] = Field(
         default_factory=list, description="Image prefixes the tenant may use (empty: the profile's list)."
     )
@@ -105,6 +138,21 @@ class Tenant(JobSettings):
     locked_spark_conf: list[str] = Field(
         default_factory=list, description="More glob patterns of Spark keys jobs cannot set."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _allow_list_mode(cls, data: Any) -> Any:
+        """`spark_conf: {allow: [...], defaults: {...}}`: a list value can't be a Spark property, so the
+        shape is unambiguous."""
+        conf = data.get("spark_conf") if isinstance(data, dict) else None
+        if isinstance(conf, dict) and isinstance(conf.get("allow"), list):
+            if "spark_conf_allow" in data:
+                raise ValueError("spark_conf: give the allow-list once, as spark_conf.allow or spark_conf_allow")
+            unknown = sorted(set(conf) - {"allow", "defaults"})
+            if unknown:
+                raise ValueError(f"spark_conf: with allow, the keys are allow and defaults (not {', '.join(unknown)})")
+            data = {**data, "spark_conf_allow": conf["allow"], "spark_conf": conf.get("defaults")}
+        return data
 
     @field_validator("namespace", "service_account")
     @classmethod
@@ -148,9 +196,13 @@ def _placeholders(value: str, allowed: tuple[str, ...]) -> str:
     """A `str.format` template naming only `allowed` fields: checked when the profile loads, not when a
     task formats it."""
     try:
-        names = [field for _, field, _, _ in string.Formatter().parse(value) if field is not None]
+        parsed = [(field, spec, conversion) for _, field, spec, conversion in string.Formatter().parse(value)]
     except ValueError as exc:
         raise ValueError(f"not a template: {exc}") from None
+    for field, spec, conversion in parsed:
+        if field is not None and (spec or conversion):
+            raise ValueError(f"{{{field}}}: placeholders take no format spec or conversion (':', '!')")
+    names = [field for field, _, _ in parsed if field is not None]
     unknown = [name for name in names if name not in allowed]
     if unknown:
         raise ValueError(f"unknown placeholder {{{unknown[0]}}}: use {', '.join('{' + f + '}' for f in allowed)}")
@@ -236,6 +288,14 @@ class PlatformProfile(JobSettings):
     allowed_images: list[str] = Field(default_factory=list, description="Image prefixes any tenant may use.")
     locked_spark_conf: list[str] = Field(
         default_factory=list, description="Glob patterns of Spark keys jobs cannot set or override."
+    )
+    safe_spark_conf: list[str] = Field(
+        default_factory=list,
+        description="Spark keys (globs) the platform calls safe tuning: tenants in allow-list mode admit them too.",
+    )
+    safe_java_properties: list[str] = Field(
+        default_factory=list,
+        description="System properties (globs) a job may pass with `-D` in Java options, besides the built-in ones.",
     )
     time_to_live_seconds: int | None = Field(
         None,

@@ -27,12 +27,7 @@ def memory_kib(value: str) -> int:
 
 def spark_memory(value: str) -> str:
     """The canonical Spark spelling (`4g`, `512m`) of a memory quantity."""
-    kib = memory_kib(value)
-    for unit in ("t", "g", "m"):
-        size = _KIB[unit]
-        if kib % size == 0:
-            return f"{kib // size}{unit}"
-    return f"{kib}k"
+    return kib_text(memory_kib(value))
 
 
 def duration_seconds(value: int | str) -> int:
@@ -54,3 +49,35 @@ def duration_seconds(value: int | str) -> int:
             if total > 0:
                 return total
     raise ValueError(DURATION_RULE)
+
+
+_SPARK_SIZE = re.compile(r"^([0-9]{1,15})\s*(b|k|kb|m|mb|g|gb|t|tb|p|pb)?$", re.IGNORECASE)
+_BYTES_IN_KIB = {"b": 1 / 1024, "k": 1, "m": 1024, "g": 1024**2, "t": 1024**3, "p": 1024**4}
+_CPU = re.compile(r"^([0-9]{1,6}(\.[0-9]{1,3})?)(m?)$")
+
+
+def spark_size_kib(value: str, default_unit: str) -> int:
+    """A Spark size property (`16g`, `2048`, `512mb`) in KiB; a bare number is in `default_unit`, as Spark
+    reads that property (bytes for `spark.memory.offHeap.size`, MiB for `spark.executor.pyspark.memory`)."""
+    match = _SPARK_SIZE.match(value.strip())
+    if not match:
+        raise ValueError("a size such as 512m, 16g or a whole number")
+    number, unit = match.groups()
+    return int(int(number) * _BYTES_IN_KIB[(unit or default_unit)[0].lower()])
+
+
+def cpu_cores(value: str) -> float:
+    """A Kubernetes CPU quantity (`2`, `1.5`, `500m`) in cores."""
+    match = _CPU.match(value.strip())
+    if not match:
+        raise ValueError("a CPU quantity such as 2, 1.5 or 500m")
+    number = float(match.group(1))
+    return number / 1000 if match.group(3) else number
+
+
+def kib_text(kib: int) -> str:
+    """`96g`, `1536m`: a size in the largest whole Spark unit."""
+    for unit in ("t", "g", "m"):
+        if kib % _KIB[unit] == 0:
+            return f"{kib // _KIB[unit]}{unit}"
+    return f"{kib}k"

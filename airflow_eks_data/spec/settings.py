@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from airflow_eks_data.spec.fields import Labels, Memory, Seconds, StrictModel, StringMap
+from airflow_eks_data.spec.fields import ImageRef, Labels, Memory, Seconds, SparkVersion, StrictModel, StringMap
 
 Capacity = Literal["spot", "on-demand"]
 Arch = Literal["arm64", "amd64"]
@@ -52,8 +52,8 @@ class Escalation(StrictModel):
 class JobSettings(StrictModel):
     """Fields shared by `PlatformProfile`, its tenants and `SparkJob`: defaults there, choices here."""
 
-    image: str | None = Field(None, description="Container image for driver and executors.")
-    spark_version: str | None = Field(None, description="Spark version of the image, e.g. `3.5.1`.")
+    image: ImageRef | None = Field(None, description="Container image for driver and executors (an OCI reference).")
+    spark_version: SparkVersion | None = Field(None, description="Spark version of the image, e.g. `3.5.1`.")
     driver: DriverResources | None = Field(None, description="Driver cores and memory.")
     executor: ExecutorResources | None = Field(None, description="Executor cores, memory and count.")
     dynamic_allocation: DynamicAllocation | None = Field(None, description="Dynamic allocation bounds.")

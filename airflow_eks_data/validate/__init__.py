@@ -7,6 +7,7 @@ from typing import Any
 
 from airflow_eks_data.errors import Problem
 from airflow_eks_data.render import Target
+from airflow_eks_data.resolve.guardrails import local_file_problems, locations
 from airflow_eks_data.resolve.resolved import ResolvedJob
 from airflow_eks_data.validate.security import pod_security_problems
 
@@ -14,9 +15,12 @@ from airflow_eks_data.validate.security import pod_security_problems
 def rendered_problems(
     job: ResolvedJob, target: Target, document: dict[str, Any], crd: str | Path | None = None
 ) -> list[Problem]:
-    """Pod security always; botocore's model for EMR; the CRD schema for a SparkApplication when given."""
+    """Pod security and where code lives always; botocore's model for EMR; the CRD schema for a
+    SparkApplication when given."""
     allowed = [job.nvme.host_path] if job.nvme else []
     problems = pod_security_problems(document, allowed)
+    if target != "local":
+        problems += local_file_problems(locations(job))
     if target == "emr_on_eks":
         from airflow_eks_data.validate.emr import emr_request_problems
 

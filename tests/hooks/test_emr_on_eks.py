@@ -52,7 +52,11 @@ def test_every_rendered_request_is_accepted(
     moto_server.client("s3").create_bucket(
         Bucket="example-artifacts", CreateBucketConfiguration={"LocationConstraint": REGION}
     )
-    job = yaml.safe_load(job_path.read_text())
+    text = job_path.read_text()
+    if tenant == "analytics":  # the restricted tenant: its own prefixes and pinned team
+        text = text.replace("s3://example-artifacts/", "s3://example-artifacts/analytics/")
+        text = text.replace("s3://example-lake/", "s3://example-lake/analytics/").replace("data-platform", "analytics")
+    job = yaml.safe_load(text)
     job["tenant"] = tenant
     document = prepare(job, PROFILE_PATH, target="emr_on_eks", app_name="compaction-run-1").document
     emr = hook()

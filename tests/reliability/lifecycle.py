@@ -50,13 +50,15 @@ class OperatorSettings:
 
 
 def job_of(plan: JobPlan) -> dict[str, Any]:
-    """The job as a DAG author writes it: templated arguments, the tenant's required labels."""
+    """The job as a DAG author writes it: templated arguments, the tenant's required labels, its code
+    under the tenant's prefix (the example's `analytics` tenant pins its team and prefixes)."""
+    team = "analytics" if plan.tenant == "analytics" else "data-platform"
     return {
         "name": plan.job_name,
         "tenant": plan.tenant,
-        "main_application_file": "s3://example-artifacts/jobs/compact_table.py",
+        "main_application_file": f"s3://example-artifacts/{plan.tenant}/jobs/compact_table.py",
         "arguments": ["--table", f"t{plan.index}", "--part", "{{ ti.map_index }}", "--run", "{{ run_id }}"],
-        "labels": {"team": "data-platform", "cost-center": "cc-42"},
+        "labels": {"team": team, "cost-center": "cc-42"},
     }
 
 

@@ -69,15 +69,19 @@ def test_templated_image_is_checked_after_templating(job: SparkJob, profile: Pla
 def test_run_additions_never_override_a_layer(profile: PlatformProfile, job: SparkJob) -> None:
     from airflow_eks_data.resolve import RunAdditions
 
-    mine = {"spark.openlineage.parentRunId": "from-the-job"}
-    own = job.model_copy(update={"spark_conf": {**(job.spark_conf or {}), **mine}})
+    # Lineage keys are the platform's: a profile that sets one keeps it; a job can't set them at all.
+    mine = {"spark.openlineage.parentRunId": "from-the-profile"}
+    platform = profile.model_copy(update={"spark_conf": {**(profile.spark_conf or {}), **mine}})
     additions = RunAdditions(
         labels={"airflow-eks-data/dag": "hourly"},
         spark_conf={"spark.openlineage.parentRunId": "injected", "spark.openlineage.parentJobName": "hourly.t"},
     )
-    resolved = resolve(own, profile, additions=additions)
-    assert resolved.spark_conf["spark.openlineage.parentRunId"] == "from-the-job"
+    resolved = resolve(job, platform, additions=additions)
+    assert resolved.spark_conf["spark.openlineage.parentRunId"] == "from-the-profile"
     assert resolved.spark_conf["spark.openlineage.parentJobName"] == "hourly.t"
     assert resolved.origin("spark_conf[spark.openlineage.parentJobName]") == "airflow run"
-    assert resolved.origin("spark_conf[spark.openlineage.parentRunId]") == f"job:{job.name}"
+    assert resolved.origin("spark_conf[spark.openlineage.parentRunId]") == f"profile:{profile.name}"
+    own = job.model_copy(update={"spark_conf": {**(job.spark_conf or {}), **mine}})
+    with pytest.raises(SpecError, match="platform-key"):
+        resolve(own, profile, additions=additions)
     assert resolved.labels["airflow-eks-data/dag"] == "hourly"

@@ -401,7 +401,7 @@ def test_secret_finder_and_messages_are_total(tree: Any, knots: list[int], path:
 # --- pinned: bugs outside the modules this suite owns (see docs/security.md, "Fuzzing") ----------------------
 
 
-@pytest.mark.parametrize("scalar", ["2026-02-30", "9" * 5000], ids=["impossible-date", "5000-digit-int"])
+@pytest.mark.parametrize("scalar", ["!!timestamp 2026-02-30", "9" * 5000], ids=["impossible-date", "5000-digit-int"])
 def test_yaml_scalars_that_python_cannot_build(tmp_path: Path, scalar: str) -> None:
     path = tmp_path / "job.yaml"
     path.write_text(f"name: a\ntenant: datalake\nmain_application_file: s3://a/b.py\narguments: [{scalar}]\n")

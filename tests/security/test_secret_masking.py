@@ -42,7 +42,7 @@ SECRETS = {
     "access key id (name and shape)": "AKIA" + "".join(_random.choices(_UPPER + "234567", k=16)),
     "secret key (name and shape)": _b64(30)[:40],
     "session token (name and shape)": _b64(180),
-    "ssl password (name)": "correct-horse-battery-staple",
+    "api key in Spark conf (name)": "correct-horse-battery-staple",
     "env password (name)": "pg-Pa55word-for-the-lake",
     "access key id under an innocent key (shape)": "ASIA" + "".join(_random.choices(_UPPER, k=16)),
     "secret key in an innocent env var (shape)": _b64(30)[:40],
@@ -54,7 +54,9 @@ TEMPLATED = "AKIA" + "".join(_random.choices(_UPPER, k=16))
 
 def secret_job(templated: bool) -> dict[str, Any]:
     s = list(SECRETS.values())
-    spark_conf = {"spark.ssl.keyPassword": s[3], "spark.example.sourceId": s[5]}
+    # Credential keys of Spark, Hadoop and AWS are the platform's (docs/security.md): a job's own secrets
+    # reach the pods as its environment, its arguments and its application's settings.
+    spark_conf = {"spark.example.apiKey": s[3], "spark.example.sourceId": s[5]}
     if templated:
         spark_conf["spark.example.templatedId"] = "{{ var.value.plain_source_id }}"
     return {
@@ -62,9 +64,14 @@ def secret_job(templated: bool) -> dict[str, Any]:
         "tenant": "datalake",
         "main_application_file": "s3://example-artifacts/jobs/compact_table.py",
         "arguments": ["--table", "events", "--api-token", s[7]],
-        "hadoop_conf": {"fs.s3a.access.key": s[0], "fs.s3a.secret.key": s[1], "fs.s3a.session.token": s[2]},
         "spark_conf": spark_conf,
-        "env": {"DB_PASSWORD": s[4], "LOOKS_HARMLESS": s[6]},
+        "env": {
+            "LAKE_ACCESS_KEY_ID": s[0],
+            "LAKE_SECRET_ACCESS_KEY": s[1],
+            "LAKE_SESSION_TOKEN": s[2],
+            "DB_PASSWORD": s[4],
+            "LOOKS_HARMLESS": s[6],
+        },
         "labels": {"team": "data-platform", "cost-center": "cc-42"},
     }
 
@@ -121,7 +128,7 @@ def test_xcom(run: tuple[SupervisedRun, KubeApiServer]) -> None:
 def test_rendered_template_fields(run: tuple[SupervisedRun, KubeApiServer]) -> None:
     result, _ = run
     rendered = result.rendered["spark"]
-    assert rendered["job"]["hadoop_conf"]["fs.s3a.secret.key"] == "***"
+    assert rendered["job"]["env"]["LAKE_SECRET_ACCESS_KEY"] == "***"
     assert leaks(json.dumps(rendered), SECRETS.values()) == []
 
 

@@ -18,6 +18,7 @@ from airflow_eks_data.resolve.secrets import (
     redact,
     shaped_secrets,
 )
+from airflow_eks_data.spec import PlatformProfile
 from tests.conftest import PROFILE_PATH
 
 ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
@@ -100,8 +101,9 @@ def test_job_secrets_cover_every_layer() -> None:
         "tenant": "datalake",
         "main_application_file": "s3://example-artifacts/jobs/compact_table.py",
         "labels": {"team": "data-platform", "cost-center": "cc-42"},
-        "hadoop_conf": {"fs.s3a.secret.key": SECRET_KEY},
         "arguments": ["--id", ACCESS_KEY_ID],
     }
-    prepared = prepare(job, PROFILE_PATH)
+    profile = PlatformProfile.from_yaml(PROFILE_PATH)
+    platform = profile.model_copy(update={"hadoop_conf": {"fs.s3a.secret.key": SECRET_KEY}})
+    prepared = prepare(job, platform)
     assert {s.value for s in job_secrets(prepared.job)} == {SECRET_KEY, ACCESS_KEY_ID}

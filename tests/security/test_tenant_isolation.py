@@ -1,7 +1,7 @@
 """The refusal matrix: every cross-tenant or privilege attempt in `attempts.yaml`, through every input
-path (a job YAML file, the operator's arguments at DAG parse, Jinja values rendered when the task runs),
-is refused before anything is submitted, by a problem naming the rule. The counts are published in
-docs/security.md, and checked against it here.
+path (a job YAML file rendered for each backend, the operator's arguments at DAG parse, Jinja values
+rendered when the task runs), is refused before anything is submitted, by a problem naming the rule.
+The counts are published in docs/security.md, and checked against it here.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from tests.test_bad_inputs import _deep_merge
 CASES: list[dict[str, Any]] = yaml.safe_load((Path(__file__).parent / "attempts.yaml").read_text())
 STATIC = [case for case in CASES if not case.get("runtime")]
 RUNTIME = [case for case in CASES if case.get("runtime")]
-PATHS = ("job YAML", "operator arguments")
+TARGETS = ("spark_operator", "emr_on_eks", "local")
+PATHS = (*(f"job YAML for {target}" for target in TARGETS), "operator arguments")
 DOCS = REPO / "docs" / "security.md"
 BASE_JOB: dict[str, Any] = {
     "name": "compact-events",
@@ -66,11 +67,19 @@ def _refusal(attempt: Callable[[], object]) -> Outcome:
     return Outcome(False, "accepted")
 
 
-def through_job_yaml(case: dict[str, Any], directory: Path) -> Outcome:
-    """As `airflow-eks-data validate JOB --tenant T` and `prepare()` read it: from a file."""
+def paths_of(case: dict[str, Any]) -> list[str]:
+    """The input paths an attempt is tried through: every backend's, unless it is about one backend."""
+    targets = case.get("targets", TARGETS)
+    return [path for path in PATHS if not path.startswith("job YAML") or path.rsplit(" ", 1)[1] in targets]
+
+
+def through_job_yaml(case: dict[str, Any], directory: Path, target: str) -> Outcome:
+    """As `airflow-eks-data validate JOB --tenant T --target T` and `prepare()` read it: from a file."""
     path = directory / f"{case['id']}.yaml"
     path.write_text(yaml.safe_dump(job_of(case), allow_unicode=True))
-    return _refusal(lambda: prepare(SparkJob.from_yaml(path), profile_of(case), tenant=case.get("tenant")))
+    return _refusal(
+        lambda: prepare(SparkJob.from_yaml(path), profile_of(case), tenant=case.get("tenant"), target=target)
+    )
 
 
 def through_operator(case: dict[str, Any], profile: PlatformProfile | Path | str | None = None) -> Outcome:
@@ -139,13 +148,19 @@ def static_outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str,
     directory = tmp_path_factory.mktemp("attempts")
     outcomes = {}
     for case in STATIC:
-        outcomes[(case["id"], PATHS[0])] = through_job_yaml(case, directory)
-        outcomes[(case["id"], PATHS[1])] = through_operator(case)
+        for path in paths_of(case):
+            if path == PATHS[-1]:
+                outcomes[(case["id"], path)] = through_operator(case)
+            else:
+                outcomes[(case["id"], path)] = through_job_yaml(case, directory, path.rsplit(" ", 1)[1])
     return outcomes
 
 
-@pytest.mark.parametrize("path", PATHS)
-@pytest.mark.parametrize("case", STATIC, ids=[case["id"] for case in STATIC])
+@pytest.mark.parametrize(
+    ("case", "path"),
+    [(case, path) for case in STATIC for path in paths_of(case)],
+    ids=[f"{case['id']}-{path}" for case in STATIC for path in paths_of(case)],
+)
 def test_refused(static_outcomes: dict[tuple[str, str], Outcome], case: dict[str, Any], path: str) -> None:
     outcome = static_outcomes[(case["id"], path)]
     assert outcome.refused, f"{case['id']} was accepted through the {path}"
@@ -195,7 +210,7 @@ def test_published_figures(static_outcomes: dict[tuple[str, str], Outcome], runt
     """docs/security.md shows the figures this run measured (paste the table below when attempts change)."""
     table = published_table(static_outcomes, runtime_run.outcomes)
     total, refused, _, _ = figures(static_outcomes, runtime_run.outcomes)
-    assert (total, refused) == (2 * len(STATIC) + len(RUNTIME), total)
+    assert (total, refused) == (sum(len(paths_of(case)) for case in STATIC) + len(RUNTIME), total)
     assert table in DOCS.read_text(), f"docs/security.md should contain:\n{table}"
 
 
