@@ -6,8 +6,9 @@ in every process) stays cheap and pulls in neither pydantic models nor any cloud
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from airflow_eks_data.exports import lazy
 
 __version__ = "0.1.0"
 
@@ -27,11 +28,6 @@ if TYPE_CHECKING:
     from airflow_eks_data.spec.profile import PlatformProfile
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'airflow_eks_data' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
-
+__getattr__ = lazy(__name__, _EXPORTS)
 
 __all__ = ["PlatformProfile", "SparkJob", "SpecError", "__version__", "prepare", "resolve"]

@@ -16,6 +16,7 @@ from typing import Any, TextIO
 import yaml
 
 from airflow_eks_data.errors import SpecError
+from airflow_eks_data.targets import DASHED, TARGETS
 
 EXIT_INVALID = 1
 
@@ -34,7 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--tenant", "-t", help="tenant, when the job does not name one")
         sub.add_argument(
             "--target",
-            choices=["spark-operator", "emr-on-eks", "local"],
+            choices=[*TARGETS, *DASHED],
+            metavar="{" + ",".join(TARGETS) + "}",
             help="what to render for (default: the profile's backend)",
         )
         sub.add_argument("--profiles-dir", help="directory of profiles (default: [eks_data] profiles_dir)")
@@ -82,7 +84,11 @@ def _job_command(args: argparse.Namespace, out: TextIO) -> int:
     job = load_job(Path(args.job))
     profile = load_profile(args.profile, directory)
     crd = getattr(args, "crd", None)
-    prepared = prepare(job, profile, target=args.target, tenant=args.tenant, crd=crd)
+    target = args.target
+    if target in DASHED:
+        target = DASHED[target].value
+        print(f"note: --target {args.target} is deprecated: write --target {target}", file=sys.stderr)
+    prepared = prepare(job, profile, target=target, tenant=args.tenant, crd=crd)
     if args.command == "validate":
         print(
             f"{args.job}: valid for {prepared.target} (profile {profile.name}, tenant {prepared.job.tenant_name})",
@@ -138,18 +144,9 @@ def _profiles(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _profiles_dir(explicit: str | None) -> Path | None:
-    """--profiles-dir, the environment, or (only then, as it is slow to import) Airflow's config."""
     from airflow_eks_data.spec.loading import profiles_dir
 
-    found = profiles_dir(explicit)
-    if found is not None or os.environ.get("AIRFLOW_EKS_DATA_NO_AIRFLOW_CONFIG"):
-        return found
-    try:
-        from airflow.configuration import conf
-    except ImportError:
-        return None
-    value = conf.get("eks_data", "profiles_dir", fallback=None)
-    return Path(value) if value else None
+    return profiles_dir(explicit)
 
 
 def _dump(document: Any, fmt: str, out: TextIO) -> None:

@@ -8,11 +8,12 @@ from typing import Any
 
 from airflow_eks_data.errors import SpecError
 from airflow_eks_data.outcomes.policy import Escalation
-from airflow_eks_data.render import Target, render, target_name
+from airflow_eks_data.render import render
 from airflow_eks_data.resolve import ResolvedJob, RunAdditions, resolve
 from airflow_eks_data.spec.job import SparkJob
 from airflow_eks_data.spec.loading import find_profile_file, looks_like_path, profiles_dir
 from airflow_eks_data.spec.profile import PlatformProfile
+from airflow_eks_data.targets import Target, target_name
 from airflow_eks_data.validate import rendered_problems
 
 JobRef = SparkJob | dict[str, Any] | str | Path

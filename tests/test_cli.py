@@ -144,3 +144,24 @@ def test_credentials_are_masked_in_profiles_show_and_render(tmp_path: Path) -> N
     code, rendered = run("render", str(JOB_PATH), "-p", "compaction", "--profiles-dir", str(tmp_path))
     assert code == 0 and "'***'" in rendered
     assert secret not in shown + rendered and key_id not in shown + rendered
+
+
+def test_target_spellings(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--target` takes the backend names used everywhere else; the first, dashed spelling still works, with
+    a deprecation note on stderr."""
+    code, canonical = run("render", str(JOB_PATH), "-p", PROFILE, "--target", "spark_operator")
+    assert code == 0 and "deprecated" not in capsys.readouterr().err
+    code, dashed = run("render", str(JOB_PATH), "-p", PROFILE, "--target", "spark-operator")
+    assert code == 0 and dashed == canonical
+    assert "--target spark-operator is deprecated: write --target spark_operator" in capsys.readouterr().err
+
+
+def test_target_name_warns_on_the_dashed_spelling() -> None:
+    from airflow_eks_data.errors import SpecError
+    from airflow_eks_data.targets import Target, target_name
+
+    assert target_name("emr_on_eks") is Target.EMR_ON_EKS
+    with pytest.warns(DeprecationWarning, match="write 'emr_on_eks'"):
+        assert target_name("emr-on-eks") is Target.EMR_ON_EKS
+    with pytest.raises(SpecError, match="one of spark_operator, emr_on_eks, local"):
+        target_name("yarn")

@@ -76,3 +76,29 @@ def test_airflow_lists_the_provider(tmp_path: Path) -> None:
     providers = json.loads(result.stdout[result.stdout.index("[") :])
     ours = [p for p in providers if p["package_name"] == "airflow-eks-data"]
     assert [p["version"] for p in ours] == [airflow_eks_data.__version__]
+
+
+SUBPACKAGE_EXPORTS = {
+    "operators": ["SparkOnEksOperator"],
+    "sensors": ["EmrEksJobRunSensor", "SparkApplicationSensor"],
+    "hooks": ["AsyncEmrEksHook", "AsyncSparkOperatorHook", "EmrEksHook", "LocalSparkHook", "SparkOperatorHook"],
+    "triggers": ["EmrEksJobRunTrigger", "ResubmitAfterTrigger", "SparkApplicationTrigger"],
+    "links": ["EmrJobRunLink", "SparkHistoryLink", "SparkUiLink"],
+}
+
+
+def test_subpackages_export_their_classes_lazily() -> None:
+    """`from airflow_eks_data.operators import SparkOnEksOperator` works as the module path does, and
+    importing a subpackage loads none of its modules until a name is used."""
+    for package, names in SUBPACKAGE_EXPORTS.items():
+        code = (
+            f"import sys, airflow_eks_data.{package} as p; "
+            f"print([m for m in sys.modules if m.startswith('airflow_eks_data.{package}.')])"
+        )
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        assert result.stdout.strip() == "[]", package
+        module = importlib.import_module(f"airflow_eks_data.{package}")
+        assert sorted(module.__all__) == names
+        for name in names:
+            cls = getattr(module, name)
+            assert cls.__name__ == name and cls.__module__.startswith(f"airflow_eks_data.{package}.")

@@ -10,6 +10,7 @@ from airflow.triggers.base import BaseTrigger
 
 from airflow_eks_data.pipeline import Prepared
 from airflow_eks_data.resolve import ResolvedJob
+from airflow_eks_data.targets import Target
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class WaitSettings:
 
 
 class Backend(Protocol):
-    kind: str
+    kind: Target
 
     def adoptable(self, job: ResolvedJob, key: str) -> Run | None:
         """This task's run from an earlier try that still runs or that succeeded, to wait on instead."""

@@ -11,6 +11,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from airflow_eks_data.backends.base import Attempt, Run, WaitSettings
 from airflow_eks_data.pipeline import Prepared
 from airflow_eks_data.resolve import ResolvedJob
+from airflow_eks_data.targets import Target
 from airflow_eks_data.triggers.emr_job_run import EmrEksJobRunTrigger
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ ADOPT_WINDOW = timedelta(days=2)
 
 
 class EmrOnEksBackend:
-    kind = "emr_on_eks"
+    kind = Target.EMR_ON_EKS
 
     def __init__(self, aws_conn_id: str | None, region_name: str | None) -> None:
         self.aws_conn_id = aws_conn_id

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from airflow_eks_data.backends.base import Attempt, Run, WaitSettings
 from airflow_eks_data.pipeline import Prepared
 from airflow_eks_data.resolve import ResolvedJob
+from airflow_eks_data.targets import Target
 from airflow_eks_data.triggers.events import TERMINAL, app_state
 from airflow_eks_data.triggers.spark_application import SparkApplicationTrigger
 
@@ -20,7 +21,7 @@ ATTEMPT_LABEL = "airflow-eks-data/attempt"
 
 
 class SparkOperatorBackend:
-    kind = "spark_operator"
+    kind = Target.SPARK_OPERATOR
 
     def __init__(self, kubernetes_conn_id: str) -> None:
         self.kubernetes_conn_id = kubernetes_conn_id

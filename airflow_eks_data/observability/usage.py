@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from airflow_eks_data.outcomes.kube import capacity_type
+from airflow_eks_data.targets import Target
 
 FAMILY_LABEL = "karpenter.k8s.aws/instance-family"
 
@@ -34,7 +35,7 @@ def usage_of(evidence: Mapping[str, Any]) -> Usage:
     labels: Mapping[str, str] = evidence.get("node_labels") or {}
     pod = evidence.get("driver_pod")
     capacity, family = capacity_type(labels, pod), labels.get(FAMILY_LABEL)
-    if evidence.get("kind") == "emr_on_eks":
+    if evidence.get("kind") == Target.EMR_ON_EKS:
         run = evidence.get("job_run") or {}
         return Usage(None, _between(run.get("createdAt"), run.get("finishedAt")), None, capacity, family)
     snapshots = evidence.get("snapshots") or ()

@@ -37,6 +37,7 @@ from airflow_eks_data.spec.job import SparkJob
 from airflow_eks_data.spec.loading import looks_like_path, read_yaml_mapping
 from airflow_eks_data.spec.names import attempt_name, is_templated, task_key, to_label_value
 from airflow_eks_data.spec.profile import PlatformProfile
+from airflow_eks_data.targets import TARGETS, Target
 from airflow_eks_data.triggers.events import FINISHED, event_application_id, event_classification
 from airflow_eks_data.triggers.resubmit import ResubmitAfterTrigger
 from airflow_eks_data.utils import assets, config, metrics, openlineage
@@ -50,7 +51,7 @@ if TYPE_CHECKING:
 
     from airflow_eks_data.hooks.local_spark import LocalSparkHook
 
-SUPPORTED = ("spark_operator", "emr_on_eks", "local")
+SUPPORTED = TARGETS
 RUN_STATE_KEY = "airflow_eks_data.run"
 """Task state store key of the current attempt's run, read by the next try."""
 
@@ -204,7 +205,7 @@ class SparkOnEksOperator(BaseOperator):
 
     @cached_property
     def backend_impl(self) -> Backend:
-        if self._prepared.target == "emr_on_eks":
+        if self._prepared.target is Target.EMR_ON_EKS:
             from airflow_eks_data.backends.emr_on_eks import EmrOnEksBackend
 
             return EmrOnEksBackend(self.aws_conn_id, self.region_name)
@@ -222,7 +223,7 @@ class SparkOnEksOperator(BaseOperator):
     def execute(self, context: Context) -> Any:
         target = self._prepared.target
         self._check_backend(target)
-        if target == "local":
+        if target is Target.LOCAL:
             return self._execute_local(context)
         ti = context["ti"]
         map_index = ti.map_index if ti.map_index is not None else -1
@@ -352,7 +353,7 @@ class SparkOnEksOperator(BaseOperator):
         if self.deferrable:
             self.log.info("The local backend runs spark-submit in the worker; it does not defer")
         job = self._prepare(additions=self._additions(context)).job
-        self._push_links(context, Run(job.app_name, "local"), job, job.app_name)  # nothing to link to locally
+        self._push_links(context, Run(job.app_name, Target.LOCAL), job, job.app_name)  # nothing to link to locally
         hook = self._local = LocalSparkHook()
         submit = render_spark_submit(job, spark_submit=hook.find_spark_submit())
         if submit.dropped:
@@ -368,7 +369,7 @@ class SparkOnEksOperator(BaseOperator):
         usage = Usage(None, time.time() - started, None, None, None)
         metrics.attempt(outcome, usage, self._tags(job))
         state = {"records": [record], "started": started, "usage": [usage.to_dict()]}
-        result = self._result(state, Run(job.app_name, "local"), "COMPLETED" if code == 0 else "FAILED", job)
+        result = self._result(state, Run(job.app_name, Target.LOCAL), "COMPLETED" if code == 0 else "FAILED", job)
         if decision.action is not Action.SUCCEED:
             self._report = result
             _fail(f"{job.app_name}: {classification.reason}", decision.action, decision.reason)
@@ -412,7 +413,7 @@ class SparkOnEksOperator(BaseOperator):
     ) -> dict[str, Any]:
         """The XCom result, and the run's metrics (once per try that reached a verdict)."""
         summary = outcome_summary([AttemptRecord.model_validate(r) for r in state["records"]])
-        local = self._prepared.target == "local"
+        local = self._prepared.target is Target.LOCAL
         extra = {**(extra or {}), **({} if local else self.backend_impl.result(run, job))}
         cost = estimate(job, [Usage(**u) for u in state.get("usage", [])], job.profile.cost)
         metrics.run(
@@ -440,9 +441,9 @@ class SparkOnEksOperator(BaseOperator):
     def _links(self, run: Run, job: ResolvedJob, app_id: str) -> dict[str, str | None]:
         ui, target = job.profile.ui, self._prepared.target
         templates = {
-            "spark_ui": ui.spark_ui_url if target == "spark_operator" else None,
-            "history": ui.history_server_url if target != "local" else None,
-            "emr_job_run": ui.emr_job_run_url if target == "emr_on_eks" else None,
+            "spark_ui": ui.spark_ui_url if target is Target.SPARK_OPERATOR else None,
+            "history": ui.history_server_url if target is not Target.LOCAL else None,
+            "emr_job_run": ui.emr_job_run_url if target is Target.EMR_ON_EKS else None,
         }
         region = self.region_name or getattr(getattr(self.backend_impl, "hook", None), "conn_region_name", "") or ""
         return link_urls(templates, namespace=run.namespace, name=run.name, app_id=app_id, region=region)

@@ -2,32 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
-from airflow_eks_data.errors import Problem, SpecError
 from airflow_eks_data.render.emr_on_eks import explain_emr_job_run, render_emr_job_run
 from airflow_eks_data.render.sourced import Explained
 from airflow_eks_data.render.spark_application import explain_spark_application, render_spark_application
 from airflow_eks_data.render.spark_submit import explain_spark_submit, render_spark_submit
 from airflow_eks_data.resolve.resolved import ResolvedJob
-
-Target = Literal["spark_operator", "emr_on_eks", "local"]
-TARGETS: tuple[Target, ...] = ("spark_operator", "emr_on_eks", "local")
-
-
-def target_name(name: str) -> Target:
-    """Accept the CLI's `spark-operator` spelling as well as the backend name `spark_operator`."""
-    normal = name.strip().lower().replace("-", "_")
-    if normal not in TARGETS:
-        raise SpecError([Problem("target", name, f"one of {', '.join(TARGETS)}")])
-    return normal
+from airflow_eks_data.targets import TARGETS, Target, target_name
 
 
 def render(job: ResolvedJob, target: Target) -> dict[str, Any]:
     """The rendered document for `target`, as the CLI prints it."""
-    if target == "spark_operator":
+    if target is Target.SPARK_OPERATOR:
         return render_spark_application(job)
-    if target == "emr_on_eks":
+    if target is Target.EMR_ON_EKS:
         run = render_emr_job_run(job)
         return {"request": run.request, "podTemplates": run.pod_templates}
     local = render_spark_submit(job)
@@ -36,9 +25,9 @@ def render(job: ResolvedJob, target: Target) -> dict[str, Any]:
 
 def explain(job: ResolvedJob, target: Target) -> Explained:
     """Every rendered value for `target` with the layer that set it."""
-    if target == "spark_operator":
+    if target is Target.SPARK_OPERATOR:
         return explain_spark_application(job)
-    if target == "emr_on_eks":
+    if target is Target.EMR_ON_EKS:
         return explain_emr_job_run(job)
     return explain_spark_submit(job)
 

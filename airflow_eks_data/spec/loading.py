@@ -13,6 +13,8 @@ from airflow_eks_data.spec.yaml12 import read_yaml
 
 M = TypeVar("M", bound=BaseModel)
 PROFILES_DIR_ENV = "AIRFLOW__EKS_DATA__PROFILES_DIR"
+NO_AIRFLOW_CONFIG_ENV = "AIRFLOW_EKS_DATA_NO_AIRFLOW_CONFIG"
+"""Set (tests do) to look for profiles without consulting Airflow's config."""
 
 
 def load_model(model: type[M], data: Any, source: str | None = None) -> M:
@@ -41,15 +43,22 @@ def read_yaml_mapping(path: str | Path) -> dict[str, Any]:
 
 
 def profiles_dir(explicit: str | Path | None = None) -> Path | None:
-    """The profiles directory: an explicit one, else `[eks_data] profiles_dir` from the environment.
-
-    Airflow's own config file is consulted by the Airflow glue (see `airflow_eks_data.config`); the pure
-    core only reads the environment, so the CLI starts without importing Airflow.
-    """
+    """The profiles directory: an explicit one, else `[eks_data] profiles_dir` from the environment, else
+    from Airflow's config (asked last and only here: Airflow takes a second to import, and a CLI run
+    that has the directory already never imports it)."""
     if explicit:
         return Path(explicit)
     env = os.environ.get(PROFILES_DIR_ENV)
-    return Path(env) if env else None
+    if env:
+        return Path(env)
+    if os.environ.get(NO_AIRFLOW_CONFIG_ENV):
+        return None
+    try:
+        from airflow.configuration import conf
+    except ImportError:
+        return None
+    value = conf.get("eks_data", "profiles_dir", fallback=None)
+    return Path(value) if value else None
 
 
 def find_profile_file(name: str, directory: Path | None) -> Path:

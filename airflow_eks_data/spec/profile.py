@@ -12,8 +12,7 @@ from airflow_eks_data.spec.cost import CostSettings
 from airflow_eks_data.spec.fields import DatasetUri, Labels, Memory, StrictModel, StringMap
 from airflow_eks_data.spec.names import DNS_LABEL, DNS_LABEL_RULE, DNS_SUBDOMAIN
 from airflow_eks_data.spec.settings import Arch, Capacity, JobSettings, LocalStorageKind
-
-Backend = Literal["spark_operator", "emr_on_eks", "local"]
+from airflow_eks_data.targets import Target
 
 
 class Toleration(StrictModel):
@@ -278,7 +277,7 @@ class PlatformProfile(JobSettings):
 
     name: str = Field(description="Profile name; jobs and DAGs refer to it.")
     description: str | None = Field(None, description="What the profile is for.")
-    backend: Backend = Field("spark_operator", description="Backend used when the operator does not choose.")
+    backend: Target = Field(Target.SPARK_OPERATOR, description="Backend used when the operator does not choose.")
     placement: Placement = Field(default_factory=Placement, description="Node placement of driver and executors.")
     local_storage: LocalStorage = Field(
         default_factory=LocalStorage,

@@ -150,7 +150,7 @@ def test_any_text_as_a_job_file(tmp_path_factory: pytest.TempPathFactory, crd_va
     @SETTINGS
     @given(st.text(max_size=200))
     def check(text: str) -> None:
-        job_file(tmp_path_factory, crd_validator, "spark_operator", text)
+        job_file(tmp_path_factory, crd_validator, Target.SPARK_OPERATOR, text)
 
     check()
 
@@ -414,7 +414,7 @@ def test_ttl_beyond_int64(crd_validator: Draft7Validator) -> None:
         profile = PlatformProfile.from_dict({**BASE_PROFILE, "time_to_live_seconds": 2**63})
     except SpecError:
         return
-    assert refused_or_valid(NEAR_VALID_JOB, profile, "spark_operator", crd_validator) is None
+    assert refused_or_valid(NEAR_VALID_JOB, profile, Target.SPARK_OPERATOR, crd_validator) is None
 
 
 @pytest.mark.parametrize("template", ["https://x/{job}", "https://x/{0}", "https://x/{", "https://x/{name.real}"])

@@ -73,5 +73,6 @@ def test_profiles_are_found_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_no_profiles_dir_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(PROFILES_DIR_ENV, raising=False)
+    monkeypatch.setenv("AIRFLOW_EKS_DATA_NO_AIRFLOW_CONFIG", "1")
     with pytest.raises(SpecError, match="profiles_dir"):
         load_profile("compaction")
