@@ -16,7 +16,7 @@ from airflow_eks_data.resolve.ownership import Claim, Owner
 from airflow_eks_data.resolve.pod_requests import PodRequest
 from airflow_eks_data.resolve.resolved import ResolvedJob
 from airflow_eks_data.spec.grammar import uri_scheme
-from airflow_eks_data.spec.job import SparkJob
+from airflow_eks_data.spec.job import Deps, SparkJob
 from airflow_eks_data.spec.names import is_templated
 from airflow_eks_data.spec.profile import PlatformProfile, Tenant
 from airflow_eks_data.spec.quantities import memory_kib
@@ -72,6 +72,24 @@ def _refusal(claim: Claim, owner: Owner) -> str:
     return f"{claim.rule}: only the {claim.owner.value} sets this ({claim.why}); the {owner.value} may not"
 
 
+def spelling_problems(layers: Iterable[tuple[str, Mapping[str, str]]]) -> list[Problem]:
+    """One key in two spellings (`spark.memory.offHeap.enabled` and `...offheap.enabled`, an alias and its
+    key, a Hadoop key in both fields) would be two keys to this check and one to whoever reads it last:
+    refused wherever the second spelling appears. `layers` are (field, conf), in merge order."""
+    seen: dict[str, str] = {}
+    problems = []
+    for field, conf in layers:
+        for key in conf:
+            name = ownership.canonical_keys(key, field == "hadoop_conf")[0]
+            spelled = ("spark.hadoop." + key.strip()) if field == "hadoop_conf" else key.strip()
+            first = seen.setdefault(name, spelled)
+            if first != spelled:
+                problems.append(
+                    Problem(format_path((field, key)), key, f"conf-key: the same key as {first!r}, spelled otherwise")
+                )
+    return problems
+
+
 def field_lock_problems(deps: Mapping[str, list[str]], locked: Iterable[tuple[str, Owner]]) -> list[Problem]:
     """A lock on `spark.jars*` holds on `deps.jars` too: typed fields are checked by the key they render."""
     problems = []
@@ -98,11 +116,13 @@ def env_problems(env: Mapping[str, str], owner: Owner) -> list[Problem]:
 
 
 def image_problems(image: str | None, profile: PlatformProfile, tenant: Tenant) -> list[Problem]:
+    """The image must be under the profile's prefixes and, if the tenant lists its own, under those too: a
+    tenant narrows the platform's registries, never widens them."""
     if not image:
         return [Problem("image", image, "required: set image in the job or the profile")]
-    allowed = tenant.allowed_images or profile.allowed_images
-    if allowed and not any(_image_allowed(image, prefix) for prefix in allowed):
-        return [Problem("image", image, f"allowed-image: must start with one of {', '.join(allowed)}")]
+    for allowed in (profile.allowed_images, tenant.allowed_images):
+        if allowed and not any(_image_allowed(image, prefix) for prefix in allowed):
+            return [Problem("image", image, f"allowed-image: must start with one of {', '.join(allowed)}")]
     return []
 
 
@@ -225,10 +245,17 @@ def _is_code(path: str) -> bool:
     return not path.startswith(("inputs", "outputs"))
 
 
-def location_problems(uris: Mapping[str, str], tenant: Tenant) -> list[Problem]:
+def location_problems(uris: Mapping[str, str], tenant: Tenant, deps: Deps) -> list[Problem]:
     """Code and data outside the tenant's prefixes, and `https://` code unless the tenant allows it.
-    `local://` files are in the platform's image, so they pass."""
+    `local://` files are in the platform's image, so they pass; Maven packages come from repositories
+    outside any prefix, so a tenant with prefixes gets none."""
     problems: list[Problem] = []
+    if tenant.data_prefixes and deps.packages:
+        problems.append(Problem("deps.packages", deps.packages, "data-prefix: packages come from outside the prefixes"))
+    if deps.repositories and not tenant.allow_https:
+        problems.append(
+            Problem("deps.repositories", deps.repositories, "uri-scheme: the tenant does not allow https://")
+        )
     for path, uri in uris.items():
         scheme = uri_scheme(uri)
         if scheme == "https" and _is_code(path) and not tenant.allow_https:

@@ -15,7 +15,6 @@ and allow only listed keys (allow-list mode); the platform lists what is safe tu
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
@@ -80,11 +79,27 @@ PLATFORM_NAMESPACES: tuple[tuple[str, str], ...] = (
     ("spark.jars*", "code fetched into every JVM"),
     ("spark.driver.resource.*", "extended resources (GPUs) no cap covers"),
     ("spark.executor.resource.*", "extended resources (GPUs) no cap covers"),
+    ("spark.stage.ignoredecommissionfetchfailure", "graceful decommissioning"),
+    ("spark.shuffle.mapoutput.minsizeforbroadcast", "graceful decommissioning"),
+    ("spark.streaming.dynamicallocation.*", "executor counts no cap covers"),
+    ("spark.sql.hive.metastore.jars*", "code fetched into every JVM"),
     ("spark.hadoop.fs.defaultfs", "the default file system"),
     ("spark.hadoop.hadoop.*", "Hadoop security and identity"),
 )
 
-# A key with one of these words is about identity or trust, whatever namespace it is in.
+# A key with one of these words is about identity or trust, whatever namespace it is in. Words are split
+# on the key as written (`customAWSCredentialsProvider`), and a few stems count wherever they stand.
+TRUST_STEMS = (
+    "credential",
+    "secret",
+    "password",
+    "passwd",
+    "token",
+    "accesskey",
+    "accesspoint",
+    "auth",
+    "decommission",
+)
 TRUST_WORDS = frozenset(
     {
         "access",
@@ -150,8 +165,11 @@ TYPED_PREFIXES = {"spark.kubernetes.driverenv.": "env", "spark.executorenv.": "e
 FIELD_KEYS = {field: key for key, field in TYPED_KEYS.items() if field.startswith("deps.")}
 """The Spark key each dependency field renders to, so a lock on the key holds on the field."""
 
-# Spark's older names for the same settings (`SparkConf.deprecatedConfigs` and the YARN spellings).
+# Spark's and Hadoop's other names for the same settings (`SparkConf.configsWithAlternatives`, the YARN
+# spellings, Hadoop's deprecated keys).
 ALIASES = {
+    "spark.unsafe.offheap": "spark.memory.offheap.enabled",
+    "spark.hadoop.fs.default.name": "spark.hadoop.fs.defaultfs",
     "spark.yarn.executor.memoryoverhead": "spark.executor.memoryoverhead",
     "spark.yarn.driver.memoryoverhead": "spark.driver.memoryoverhead",
     "spark.yarn.dist.jars": "spark.jars",
@@ -203,9 +221,10 @@ def conf_claim(
         namespace = next((why for pattern, why in PLATFORM_NAMESPACES if fnmatchcase(name, pattern)), None)
         if namespace:
             return Claim(Owner.PLATFORM, "platform-key", namespace)
-    words = set().union(*(key_words(name) for name in names)) & TRUST_WORDS
-    if words:
-        return Claim(Owner.PLATFORM, "platform-key", f"identity and trust ({', '.join(sorted(words))})")
+    words = (key_words(key) | set().union(*(key_words(name) for name in names))) & TRUST_WORDS
+    stems = {stem for stem in TRUST_STEMS for name in names if stem in name.replace("-", "").replace("_", "")}
+    if words or stems:
+        return Claim(Owner.PLATFORM, "platform-key", f"identity and trust ({', '.join(sorted(words | stems))})")
     lock = lock_claim(names, locked)
     if lock:
         return lock
@@ -233,7 +252,7 @@ _JVM_SETTING = re.compile(r"^-XX:(?P<name>[A-Za-z][A-Za-z0-9]*)=[A-Za-z0-9._:,%/
 _JVM_OTHER = re.compile(
     r"^(-Xss[0-9]+[kKmMgG]?|-Xlog:[A-Za-z0-9_.,:=*+%/-]+|-verbose:(gc|class|jni)|-(ea|da|esa|dsa)(:[A-Za-z0-9_.$]+)?)$"
 )
-_JVM_PROPERTY = re.compile(r"^-D(?P<name>[A-Za-z0-9_.-]+)(=(?P<value>.*))?$", re.DOTALL)
+_JVM_PROPERTY = re.compile(r"^-D(?P<name>[A-Za-z0-9_.-]+)(=(?P<value>[A-Za-z0-9_.:/,+@%=-]*))?$")
 _UNSAFE_XX = ("On", "Flags", "VMOptionsFile", "CompileCommandFile")
 SAFE_SYSTEM_PROPERTIES = (
     "file.encoding",
@@ -249,10 +268,12 @@ JAVA_OPTIONS_RULE = "GC and JIT flags (-XX:...), -Xss, -Xlog, -verbose, and -D o
 
 def java_option_problems(value: str, safe_properties: Iterable[str] = ()) -> list[str]:
     """Why each token of a JVM option string is not the job's to give (empty: all are)."""
-    try:
-        tokens = shlex.split(value)
-    except ValueError as exc:
-        return [f"java-options: cannot be split into options ({exc})"]
+    # Spark splits on any Unicode whitespace and reads quotes and backslashes its own way: a value only
+    # means the same to it and to this check if it has none of them.
+    odd = next((c for c in value if (c.isspace() and c not in " \t") or c in "\\'\""), None)
+    if odd is not None:
+        return [f"java-options: U+{ord(odd):04X} is not allowed: options are separated by spaces, without quotes"]
+    tokens = value.split()
     safe = [*SAFE_SYSTEM_PROPERTIES, *(p.lower() for p in safe_properties)]
     problems = []
     for token in tokens:
@@ -309,6 +330,21 @@ PLATFORM_ENV = (
     "AIRFLOW_*",
     "EMR_*",
     "KRB5*",
+    "BASH_*",
+    "BASHOPTS",
+    "SHELLOPTS",
+    "ENV",
+    "PS4",
+    "IFS",
+    "GLIBC_*",
+    "GCONV_PATH",
+    "MALLOC_*",
+    "OPENSSL_*",
+    "SPARKR_*",
+    "R_*",
+    "NODE_OPTIONS",
+    "PERL5*",
+    "RUBY*",
 )
 
 
@@ -321,7 +357,16 @@ def env_claim(name: str) -> Claim:
 
 # --- labels ----------------------------------------------------------------------------------------------
 # Prefixes Kubernetes, EKS, Karpenter, Spark, the Spark Operator, EMR and this package select on.
-_RESERVED_DOMAINS = ("kubernetes.io", "k8s.io", "karpenter.sh", "karpenter.k8s.aws", "amazonaws.com")
+_RESERVED_DOMAINS = (
+    "kubernetes.io",
+    "k8s.io",
+    "x-k8s.io",
+    "karpenter.sh",
+    "karpenter.k8s.aws",
+    "amazonaws.com",
+    "volcano.sh",
+    "yunikorn.apache.org",
+)
 _OPEN_PREFIXES = ("app.kubernetes.io",)
 PACKAGE_PREFIX = "airflow-eks-data"
 

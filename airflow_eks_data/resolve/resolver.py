@@ -6,7 +6,7 @@ from typing import Any
 
 from airflow_eks_data.errors import MISSING, Problem, SpecError, format_path
 from airflow_eks_data.outcomes.policy import Escalation as Escalate
-from airflow_eks_data.resolve import guardrails
+from airflow_eks_data.resolve import guardrails, ownership
 from airflow_eks_data.resolve.merge import layer_dict, merge_settings, merge_tolerations
 from airflow_eks_data.resolve.ownership import Owner
 from airflow_eks_data.resolve.pod_requests import PodRequest, pod_request
@@ -133,7 +133,7 @@ def _resources(settings: dict[str, Any]) -> Resources:
 
 def _pods(job: SparkJob, merged: dict[str, Any]) -> tuple[dict[str, PodRequest], list[Problem]]:
     """The driver and executor pods' requests under every layer's Spark conf."""
-    conf = {**merged.get("spark_conf", {})}
+    conf = {ownership.canonical_keys(key)[0]: value for key, value in merged.get("spark_conf", {}).items()}
     non_jvm = job.type in ("Python", "R")
     try:
         return {
@@ -192,6 +192,9 @@ def _check(job: SparkJob, profile: PlatformProfile, tenant: Tenant, merged: dict
         problems += guardrails.conf_problems(field, tenant_conf, Owner.TENANT, platform_locks, None, java)
         problems += guardrails.conf_problems(field, getattr(job, field) or {}, Owner.JOB, locks, allow, java)
     problems += guardrails.pinned_problems(job, tenant)
+    fields = ("spark_conf", "hadoop_conf")
+    layers = (profile, tenant, job)
+    problems += guardrails.spelling_problems((f, getattr(layer, f) or {}) for layer in layers for f in fields)
     problems += guardrails.field_lock_problems(job.deps.model_dump(), locks)
     problems += guardrails.env_problems(tenant.env or {}, Owner.TENANT)
     problems += guardrails.env_problems(job.env or {}, Owner.JOB)
@@ -201,7 +204,7 @@ def _check(job: SparkJob, profile: PlatformProfile, tenant: Tenant, merged: dict
     lower_labels = {**(tenant.labels or {}), **tenant.pinned.labels, **(job.labels or {})}
     problems += guardrails.reserved_label_problems(lower_labels)
     problems += guardrails.required_label_problems(merged.get("labels", {}), tenant.required_labels)
-    problems += guardrails.location_problems(guardrails.locations(job), tenant)
+    problems += guardrails.location_problems(guardrails.locations(job), tenant, job.deps)
     problems += guardrails.storage_problems(_local_sizes(profile), tenant)
     return problems
 

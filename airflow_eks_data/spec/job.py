@@ -73,8 +73,11 @@ class SparkJob(JobSettings):
     def _type_and_class(self) -> SparkJob:
         if self.type is None and is_templated(self.main_application_file):
             return self  # inferred when Airflow has rendered the file, and the job is validated again
+        inferred = _TYPE_BY_SUFFIX.get(Path(self.main_application_file).suffix.lower())
+        if self.type is not None and inferred in ("Python", "R") and self.type != inferred:
+            # spark-submit runs a `.py` or `.R` file as Python or R whatever the type says (and sizes it so).
+            raise ValueError(f"type: a {Path(self.main_application_file).suffix} main file runs as {inferred}")
         if self.type is None:
-            inferred = _TYPE_BY_SUFFIX.get(Path(self.main_application_file).suffix.lower())
             if inferred is None:
                 raise ValueError(
                     "main_application_file: cannot infer the type from this suffix; give type: Scala, Java, Python or R"
