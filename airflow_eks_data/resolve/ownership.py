@@ -211,7 +211,7 @@ def conf_claim(
     allow: Iterable[str] | None = None,
 ) -> Claim:
     """The owner of a Spark or Hadoop key as a layer writes it. `locked` are the profile's and tenant's
-    lock and pin globs with their owner; `allow` the globs a tenant in allow-list mode admits."""
+    lock globs with their owner; `allow` the globs a tenant in allow-list mode admits."""
     names = canonical_keys(key, hadoop)
     for name in names:
         typed = TYPED_KEYS.get(name) or next((f for p, f in TYPED_PREFIXES.items() if name.startswith(p)), None)
@@ -230,7 +230,8 @@ def conf_claim(
         return lock
     if allow is not None:
         patterns = [p.strip().lower() for p in allow]
-        if not any(fnmatchcase(name, p) for name in names for p in patterns):
+        # Every reading must be allowed: a per-bucket key is the option of whichever bucket S3A resolves.
+        if not all(any(fnmatchcase(name, p) for p in patterns) for name in names):
             return Claim(Owner.TENANT, "not-allowed", "the tenant allows only its listed keys (allow-list mode)")
     return JOB_OWNED
 
