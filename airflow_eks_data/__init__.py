@@ -6,9 +6,8 @@ in every process) stays cheap and pulls in neither pydantic models nor any cloud
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from airflow_eks_data.exports import lazy
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
@@ -21,11 +20,26 @@ _EXPORTS = {
 }
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
     from airflow_eks_data.errors import SpecError
     from airflow_eks_data.pipeline import prepare
     from airflow_eks_data.resolve.resolver import resolve
     from airflow_eks_data.spec.job import SparkJob
     from airflow_eks_data.spec.profile import PlatformProfile
+
+
+def lazy(package: str, exports: Mapping[str, str]) -> Callable[[str], Any]:
+    """A module `__getattr__` serving `exports` (name -> module) for `package`: here and in the
+    subpackages, a name is imported on first use, so importing a package costs only what is used."""
+
+    def __getattr__(name: str) -> Any:
+        module = exports.get(name)
+        if module is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        return getattr(importlib.import_module(module), name)
+
+    return __getattr__
 
 
 __getattr__ = lazy(__name__, _EXPORTS)

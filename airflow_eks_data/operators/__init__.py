@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from airflow_eks_data.exports import lazy
+from airflow_eks_data import lazy
 
 if TYPE_CHECKING:
     from airflow_eks_data.operators.spark_on_eks import SparkOnEksOperator

@@ -14,6 +14,7 @@ and allow only listed keys (allow-list mode); the platform lists what is safe tu
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -184,7 +185,8 @@ _WORD = re.compile(r"[a-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
-def canonical_keys(key: str, hadoop: bool = False) -> list[str]:
+@functools.lru_cache(maxsize=8192)
+def canonical_keys(key: str, hadoop: bool = False) -> tuple[str, ...]:
     """The keys Spark reads when a layer writes `key`: lower-cased, `spark.hadoop.` for Hadoop keys,
     aliases resolved, and every `fs.s3a.<option>` a per-bucket `fs.s3a.bucket.<bucket>.<option>`
     stands for (bucket names hold dots, so each split is a candidate)."""
@@ -192,11 +194,10 @@ def canonical_keys(key: str, hadoop: bool = False) -> list[str]:
     if hadoop:
         norm = "spark.hadoop." + norm
     norm = ALIASES.get(norm, norm)
-    names = [norm]
-    if norm.startswith(_S3A_BUCKET):
-        parts = norm[len(_S3A_BUCKET) :].split(".")
-        names += [_S3A + ".".join(parts[index:]) for index in range(1, len(parts))]
-    return names
+    if not norm.startswith(_S3A_BUCKET):
+        return (norm,)
+    parts = norm[len(_S3A_BUCKET) :].split(".")
+    return (norm, *(_S3A + ".".join(parts[index:]) for index in range(1, len(parts))))
 
 
 def key_words(key: str) -> set[str]:
@@ -212,6 +213,25 @@ def conf_claim(
 ) -> Claim:
     """The owner of a Spark or Hadoop key as a layer writes it. `locked` are the profile's and tenant's
     lock globs with their owner; `allow` the globs a tenant in allow-list mode admits."""
+    fixed = _fixed_claim(key, hadoop)
+    if fixed:
+        return fixed
+    names = canonical_keys(key, hadoop)
+    lock = lock_claim(names, locked)
+    if lock:
+        return lock
+    if allow is not None:
+        patterns = [p.strip().lower() for p in allow]
+        # Every reading must be allowed: a per-bucket key is the option of whichever bucket S3A resolves.
+        if not all(any(fnmatchcase(name, p) for p in patterns) for name in names):
+            return Claim(Owner.TENANT, "not-allowed", "the tenant allows only its listed keys (allow-list mode)")
+    return JOB_OWNED
+
+
+@functools.lru_cache(maxsize=4096)
+def _fixed_claim(key: str, hadoop: bool) -> Claim | None:
+    """What holds for a key whatever the profile says: typed fields, platform namespaces, trust words.
+    Cached: every render asks again about each property, and keys repeat across jobs."""
     names = canonical_keys(key, hadoop)
     for name in names:
         typed = TYPED_KEYS.get(name) or next((f for p, f in TYPED_PREFIXES.items() if name.startswith(p)), None)
@@ -225,15 +245,7 @@ def conf_claim(
     stems = {stem for stem in TRUST_STEMS for name in names if stem in name.replace("-", "").replace("_", "")}
     if words or stems:
         return Claim(Owner.PLATFORM, "platform-key", f"identity and trust ({', '.join(sorted(words | stems))})")
-    lock = lock_claim(names, locked)
-    if lock:
-        return lock
-    if allow is not None:
-        patterns = [p.strip().lower() for p in allow]
-        # Every reading must be allowed: a per-bucket key is the option of whichever bucket S3A resolves.
-        if not all(any(fnmatchcase(name, p) for p in patterns) for name in names):
-            return Claim(Owner.TENANT, "not-allowed", "the tenant allows only its listed keys (allow-list mode)")
-    return JOB_OWNED
+    return None
 
 
 def lock_claim(names: Iterable[str], locked: Iterable[tuple[str, Owner]]) -> Claim | None:

@@ -52,7 +52,12 @@ def resolve(
     `additions` are the operator's run-time labels and Spark keys.
     """
     tenant_name, tenant_spec = _tenant(job, profile, tenant)
-    pinned = tenant_spec.pinned.model_dump(include={"labels", "capacity", "spark_conf"}, exclude_none=True)
+    pins = tenant_spec.pinned
+    pinned = {
+        "labels": pins.labels,
+        "spark_conf": pins.spark_conf,
+        **({"capacity": pins.capacity} if pins.capacity else {}),
+    }
     merged, origins = merge_settings(
         [
             ("default", DEFAULTS),
@@ -195,7 +200,7 @@ def _check(job: SparkJob, profile: PlatformProfile, tenant: Tenant, merged: dict
     fields = ("spark_conf", "hadoop_conf")
     layers = (profile, tenant, job)
     problems += guardrails.spelling_problems((f, getattr(layer, f) or {}) for layer in layers for f in fields)
-    problems += guardrails.field_lock_problems(job.deps.model_dump(), locks)
+    problems += guardrails.field_lock_problems(job.deps.__dict__, locks)
     problems += guardrails.env_problems(tenant.env or {}, Owner.TENANT)
     problems += guardrails.env_problems(job.env or {}, Owner.JOB)
     problems += guardrails.image_problems(merged.get("image"), profile, tenant)

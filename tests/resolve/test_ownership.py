@@ -36,11 +36,11 @@ def test_conf_claim(key: str, hadoop: bool, rule: str) -> None:
 
 
 def test_hadoop_keys_are_spark_hadoop_keys() -> None:
-    assert canonical_keys("fs.s3a.bucket.a.b.endpoint", hadoop=True) == [
+    assert canonical_keys("fs.s3a.bucket.a.b.endpoint", hadoop=True) == (
         "spark.hadoop.fs.s3a.bucket.a.b.endpoint",
         "spark.hadoop.fs.s3a.b.endpoint",
         "spark.hadoop.fs.s3a.endpoint",
-    ]
+    )
 
 
 def test_locks_allow_lists_and_their_order() -> None:
