@@ -61,10 +61,8 @@ def _check_owners(conf: dict[str, Sourced]) -> None:
         layer = next((owner for owner in (Owner.JOB, Owner.TENANT) if value.origin.startswith(f"{owner.value}:")), None)
         if layer is None:
             continue
-        claim = ownership.conf_claim(key)
         env = next((key[len(p) :] for p in ownership.TYPED_PREFIXES if key.lower().startswith(p)), None)
-        if env is not None:
-            claim = ownership.env_claim(env)
+        claim = ownership.env_claim(env) if env is not None else ownership.conf_claim(key)
         if claim.owner is Owner.PLATFORM or (layer is Owner.JOB and claim.owner is not Owner.JOB):
             problems.append(Problem(key, value.value, f"owner: {value.origin} may not set a {claim.owner.value} key"))
     if problems:

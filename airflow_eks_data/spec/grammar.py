@@ -16,7 +16,6 @@ from airflow_eks_data.spec.names import is_templated
 SCHEMES = ("s3", "s3a", "local", "file", "https")
 """URI schemes a main file or a dependency may have; `file` is for the local backend only and
 `https` for tenants that allow it (checked when the job is resolved for a backend)."""
-LOCAL_ONLY_SCHEMES = ("file",)
 
 _URI = re.compile(r"^(?P<scheme>[a-z][a-z0-9+.-]*)://(?P<rest>[^\s,]*)$")
 # A relative path needs a file suffix: spark-submit reads bare words such as `spark-shell`,

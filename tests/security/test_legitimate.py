@@ -43,3 +43,15 @@ def test_renders(case: dict[str, Any], target: str, tmp_path: Path) -> None:
         argv = document["argv"]
         assert argv[argv.index("--master") + 1] == profile.local_master
         assert argv[len(argv) - len(prepared.job.arguments) - 1] == prepared.job.main_application_file
+
+
+@pytest.mark.parametrize("target", ["spark_operator", "emr_on_eks"])
+def test_the_tenants_pinned_priority_class_is_on_every_pod(target: str) -> None:
+    """A tenant-owned value no job field reaches (its Spark spellings are all under `spark.kubernetes.`)."""
+    case = next(case for case in CASES if case["id"] == "tenant-analytics-pinned-repeated")
+    document = prepare(job_of(case), profile_of(case), target=target).document
+    if target == "spark_operator":
+        pods = [document["spec"][role]["template"] for role in ("driver", "executor")]
+    else:
+        pods = list(document["podTemplates"].values())
+    assert [pod["spec"]["priorityClassName"] for pod in pods] == ["analytics-batch", "analytics-batch"]
