@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "SparkJob": "airflow_eks_data.spec.job",
-    "PlatformProfile": "airflow_eks_data.spec.profile",
+    "SparkJob": "airflow_eks_data.jobspec.job",
+    "PlatformProfile": "airflow_eks_data.jobspec.profile",
     "SpecError": "airflow_eks_data.errors",
     "resolve": "airflow_eks_data.resolve.resolver",
     "prepare": "airflow_eks_data.pipeline",
@@ -23,10 +23,10 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     from airflow_eks_data.errors import SpecError
+    from airflow_eks_data.jobspec.job import SparkJob
+    from airflow_eks_data.jobspec.profile import PlatformProfile
     from airflow_eks_data.pipeline import prepare
     from airflow_eks_data.resolve.resolver import resolve
-    from airflow_eks_data.spec.job import SparkJob
-    from airflow_eks_data.spec.profile import PlatformProfile
 
 
 def lazy(package: str, exports: Mapping[str, str]) -> Callable[[str], Any]:

@@ -76,9 +76,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
 
 
 def _job_command(args: argparse.Namespace, out: TextIO) -> int:
+    from airflow_eks_data.masking import is_sensitive_rendered_key, job_secrets, masked_value, redact
     from airflow_eks_data.pipeline import load_job, load_profile, prepare
     from airflow_eks_data.render import explain
-    from airflow_eks_data.resolve.secrets import is_sensitive_rendered_key, job_secrets, masked_value, redact
 
     directory = _profiles_dir(args.profiles_dir)
     job = load_job(Path(args.job))
@@ -109,15 +109,15 @@ def _job_command(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _profiles(args: argparse.Namespace, out: TextIO) -> int:
+    from airflow_eks_data.jobspec.loading import list_profile_files
     from airflow_eks_data.pipeline import load_profile
-    from airflow_eks_data.spec.loading import list_profile_files
 
     directory = _profiles_dir(args.profiles_dir)
     if args.action == "show":
         if not args.name:
             print("profiles show: give a profile name", file=sys.stderr)
             return 2
-        from airflow_eks_data.resolve.secrets import find_secrets, redact
+        from airflow_eks_data.masking import find_secrets, redact
 
         profile = load_profile(args.name, directory)
         shown = profile.model_dump(mode="json", exclude_defaults=True)
@@ -144,7 +144,7 @@ def _profiles(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _profiles_dir(explicit: str | None) -> Path | None:
-    from airflow_eks_data.spec.loading import profiles_dir
+    from airflow_eks_data.jobspec.loading import profiles_dir
 
     return profiles_dir(explicit)
 

@@ -19,7 +19,7 @@ class Problem:
     def __str__(self) -> str:
         # Messages reach logs, task failures and the CLI: credentials are masked before anything is shown
         # (and before truncation, which could otherwise leave part of one).
-        from airflow_eks_data.resolve.secrets import mask_shapes, masked_value
+        from airflow_eks_data.masking import mask_shapes, masked_value
 
         shown = "<missing>" if self.value is MISSING else _short_repr(masked_value(self.path, self.value))
         if len(shown) > 120:

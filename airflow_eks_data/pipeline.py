@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from airflow_eks_data.errors import SpecError
-from airflow_eks_data.outcomes.policy import Escalation
+from airflow_eks_data.jobspec.job import SparkJob
+from airflow_eks_data.jobspec.loading import find_profile_file, looks_like_path, profiles_dir
+from airflow_eks_data.jobspec.profile import PlatformProfile
+from airflow_eks_data.outcomes.policy import OnDemandEscalation
 from airflow_eks_data.render import render
 from airflow_eks_data.resolve import ResolvedJob, RunAdditions, resolve
-from airflow_eks_data.spec.job import SparkJob
-from airflow_eks_data.spec.loading import find_profile_file, looks_like_path, profiles_dir
-from airflow_eks_data.spec.profile import PlatformProfile
 from airflow_eks_data.targets import Target, target_name
 from airflow_eks_data.validate import rendered_problems
 
@@ -54,7 +54,7 @@ def prepare(
     crd: str | Path | None = None,
     profiles_directory: str | Path | None = None,
     app_name: str | None = None,
-    escalation: Escalation | None = None,
+    escalation: OnDemandEscalation | None = None,
     additions: RunAdditions | None = None,
 ) -> Prepared:
     """Load, resolve, render and validate; raises `SpecError` with every problem found."""

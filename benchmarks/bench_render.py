@@ -11,9 +11,9 @@ import statistics
 import time
 from pathlib import Path
 
+from airflow_eks_data.jobspec import PlatformProfile, SparkJob
 from airflow_eks_data.render import TARGETS, Target, render
 from airflow_eks_data.resolve import resolve
-from airflow_eks_data.spec import PlatformProfile, SparkJob
 from airflow_eks_data.validate import rendered_problems
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from airflow_eks_data.spec import PlatformProfile, SparkJob
+from airflow_eks_data.jobspec import PlatformProfile, SparkJob
 
 pytest_plugins = ["tests.kubeapi.fixtures", "tests.emr.fixtures"]
 

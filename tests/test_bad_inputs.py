@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from airflow_eks_data.errors import SpecError
+from airflow_eks_data.jobspec import PlatformProfile, SparkJob
 from airflow_eks_data.pipeline import prepare
-from airflow_eks_data.spec import PlatformProfile, SparkJob
 from tests.conftest import FIXTURES, JOB_PATH, PROFILE_PATH
 
 CASES: list[dict[str, Any]] = yaml.safe_load((FIXTURES / "bad_inputs.yaml").read_text())

@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from airflow_eks_data.jobspec.cost import CostSettings, Rate
+from airflow_eks_data.jobspec.quantities import memory_kib
 from airflow_eks_data.observability.usage import FAMILY_LABEL, Usage
-from airflow_eks_data.resolve.resolved import ResolvedJob, Resources, RolePlacement
-from airflow_eks_data.spec.cost import CostSettings, Rate
-from airflow_eks_data.spec.quantities import memory_kib
+from airflow_eks_data.resolve.resolved import ResolvedJob, ResolvedPlacement, Resources
 
 MIN_OVERHEAD_KIB = 384 * 1024
 GIB_IN_KIB = 1024 * 1024
@@ -86,9 +86,9 @@ def _executors(job: ResolvedJob, usage: Usage) -> int:
     return job.executor_instances
 
 
-def _capacity(observed: str | None, placement: RolePlacement) -> str | None:
+def _capacity(observed: str | None, placement: ResolvedPlacement) -> str | None:
     return observed or placement.capacity
 
 
-def _family(placement: RolePlacement) -> str | None:
+def _family(placement: ResolvedPlacement) -> str | None:
     return placement.node_selector.get(FAMILY_LABEL)

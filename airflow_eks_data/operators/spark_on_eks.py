@@ -17,6 +17,10 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_eks_data.backends.base import Attempt, Backend, Run, WaitSettings
 from airflow_eks_data.errors import Problem, SpecError
+from airflow_eks_data.jobspec.job import SparkJob
+from airflow_eks_data.jobspec.loading import looks_like_path, read_yaml_mapping
+from airflow_eks_data.jobspec.names import attempt_name, is_templated, task_key, to_label_value
+from airflow_eks_data.jobspec.profile import PlatformProfile
 from airflow_eks_data.links.spark import LINKS_KEY, EmrJobRunLink, SparkHistoryLink, SparkUiLink, link_urls
 from airflow_eks_data.observability.cost import estimate
 from airflow_eks_data.observability.usage import Usage, usage_of
@@ -24,7 +28,7 @@ from airflow_eks_data.outcomes import (
     Action,
     AttemptRecord,
     Classification,
-    Escalation,
+    OnDemandEscalation,
     Outcome,
     decide,
     outcome_summary,
@@ -33,16 +37,12 @@ from airflow_eks_data.pipeline import Prepared, load_profile, prepare
 from airflow_eks_data.render.pod_template import DAG_LABEL, RUN_LABEL, TASK_LABEL
 from airflow_eks_data.resolve import ResolvedJob, RunAdditions
 from airflow_eks_data.retry_policy import HAS_RETRY_POLICY, SparkRunFailed, default_retry_policy
-from airflow_eks_data.spec.job import SparkJob
-from airflow_eks_data.spec.loading import looks_like_path, read_yaml_mapping
-from airflow_eks_data.spec.names import attempt_name, is_templated, task_key, to_label_value
-from airflow_eks_data.spec.profile import PlatformProfile
 from airflow_eks_data.targets import TARGETS, Target
 from airflow_eks_data.triggers.events import FINISHED, event_application_id, event_classification
 from airflow_eks_data.triggers.resubmit import ResubmitAfterTrigger
 from airflow_eks_data.utils import assets, config, metrics, openlineage
 from airflow_eks_data.utils.manifests import output_figures, read_manifest
-from airflow_eks_data.utils.masking import mask_job_secrets
+from airflow_eks_data.utils.secret_masker import mask_job_secrets
 
 if TYPE_CHECKING:
     import jinja2
@@ -172,7 +172,10 @@ class SparkOnEksOperator(BaseOperator):
         return load_profile(ref, config.profiles_dir())
 
     def _prepare(
-        self, name: str | None = None, escalation: Escalation | None = None, additions: RunAdditions | None = None
+        self,
+        name: str | None = None,
+        escalation: OnDemandEscalation | None = None,
+        additions: RunAdditions | None = None,
     ) -> Prepared:
         return prepare(
             self.job,
@@ -244,7 +247,7 @@ class SparkOnEksOperator(BaseOperator):
 
     def _submit(self, context: Context, state: dict[str, Any]) -> Any:
         name = attempt_name(str(self.job.get("name", "job")), state["key"], state["try"], state["attempt"])
-        prepared = self._prepare(name, Escalation(**state.get("escalation", {})), self._additions(context))
+        prepared = self._prepare(name, OnDemandEscalation(**state.get("escalation", {})), self._additions(context))
         began = time.time()
         run = self.backend_impl.submit(prepared, Attempt(state["key"], state["try"], state["attempt"]))
         metrics.submitted(time.time() - began, self._tags(prepared.job))

@@ -53,7 +53,7 @@ class Action(str, Enum):
     """Raise an ordinary failure: the task's Airflow retries apply."""
 
 
-class Escalation(FrozenModel):
+class OnDemandEscalation(FrozenModel):
     """Placement overrides for the next attempt; both False means render as the profile says."""
 
     executors_on_demand: bool = False
@@ -64,7 +64,7 @@ class Decision(FrozenModel):
     action: Action
     reason: str
     delay_seconds: float = 0.0
-    escalation: Escalation = Escalation()
+    escalation: OnDemandEscalation = OnDemandEscalation()
     interruptions: int = Field(0, description="Interruptions counted so far, including this attempt's.")
 
     @property
@@ -77,12 +77,12 @@ class Decision(FrozenModel):
         return None
 
 
-def escalation_for(interruptions: int, settings: RetrySettings) -> Escalation:
+def escalation_for(interruptions: int, settings: RetrySettings) -> OnDemandEscalation:
     """Placement after `interruptions` losses; it only ever grows, so an escalated job stays escalated."""
     if interruptions < 1:
-        return Escalation()
+        return OnDemandEscalation()
     after = settings.executors_on_demand_after
-    return Escalation(
+    return OnDemandEscalation(
         executors_on_demand=after is not None and interruptions >= after,
         driver_on_demand=settings.driver_on_demand,
     )

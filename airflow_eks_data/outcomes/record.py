@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from airflow_eks_data.outcomes.model import Classification, FrozenModel, Outcome
-from airflow_eks_data.outcomes.policy import Action, Decision, Escalation
+from airflow_eks_data.outcomes.policy import Action, Decision, OnDemandEscalation
 
 METRIC_PREFIX = "airflow_eks_data"
 
@@ -22,7 +22,7 @@ class AttemptRecord(FrozenModel):
     evidence: tuple[str, ...] = ()
     action: Action
     delay_seconds: float = 0.0
-    escalation: Escalation = Escalation()
+    escalation: OnDemandEscalation = OnDemandEscalation()
 
     @classmethod
     def of(

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from airflow_eks_data.errors import Problem, SpecError, format_path
+from airflow_eks_data.jobspec.quantities import spark_memory
 from airflow_eks_data.render.sourced import Sourced, src
 from airflow_eks_data.resolve import ownership
 from airflow_eks_data.resolve.ownership import Owner
 from airflow_eks_data.resolve.resolved import BUILTIN, ResolvedJob
-from airflow_eks_data.spec.quantities import spark_memory
 
 LOCAL_DIR_VOLUME = "spark-local-dir-1"
 

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow_eks_data.errors import Problem, SpecError
+from airflow_eks_data.jobspec.names import shorten
+from airflow_eks_data.jobspec.profile import TenantEmr
 from airflow_eks_data.render.conf import dependency_options, spark_properties
 from airflow_eks_data.render.pod_template import pod_template
 from airflow_eks_data.render.sourced import Explained, Sourced, split, src
 from airflow_eks_data.resolve.resolved import ResolvedJob
-from airflow_eks_data.spec.names import shorten
-from airflow_eks_data.spec.profile import TenantEmr
 
 MAX_PROPERTIES = 100
 MAX_VALUE = 1024

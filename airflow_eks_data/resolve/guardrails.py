@@ -11,15 +11,15 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from airflow_eks_data.errors import Problem, format_path
+from airflow_eks_data.jobspec.grammar import uri_scheme
+from airflow_eks_data.jobspec.job import Deps, SparkJob
+from airflow_eks_data.jobspec.names import is_templated
+from airflow_eks_data.jobspec.profile import PlatformProfile, Tenant
+from airflow_eks_data.jobspec.quantities import memory_kib
 from airflow_eks_data.resolve import ownership
 from airflow_eks_data.resolve.ownership import Claim, Owner
 from airflow_eks_data.resolve.pod_requests import PodRequest
 from airflow_eks_data.resolve.resolved import ResolvedJob
-from airflow_eks_data.spec.grammar import uri_scheme
-from airflow_eks_data.spec.job import Deps, SparkJob
-from airflow_eks_data.spec.names import is_templated
-from airflow_eks_data.spec.profile import PlatformProfile, Tenant
-from airflow_eks_data.spec.quantities import memory_kib
 
 _CONF_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-/*:\[\]@]*$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from airflow_eks_data.errors import format_path
-from airflow_eks_data.spec.settings import JobSettings
+from airflow_eks_data.jobspec.settings import JobSettings
 
 SETTING_FIELDS = set(JobSettings.model_fields)
 

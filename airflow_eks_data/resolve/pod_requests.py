@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from airflow_eks_data.spec.quantities import cpu_cores, kib_text, memory_kib, spark_size_kib
+from airflow_eks_data.jobspec.quantities import cpu_cores, kib_text, memory_kib, spark_size_kib
 
 MIN_OVERHEAD_KIB = 384 * 1024
 JVM_OVERHEAD_FACTOR = 0.1

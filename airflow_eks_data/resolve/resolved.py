@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_eks_data.jobspec.job import Deps
+from airflow_eks_data.jobspec.profile import EbsStorage, EphemeralStorage, NvmeStorage, PlatformProfile, Tenant
+from airflow_eks_data.jobspec.settings import EscalationSettings
 from airflow_eks_data.outcomes.policy import RetrySettings
-from airflow_eks_data.spec.job import Deps
-from airflow_eks_data.spec.profile import EbsStorage, EphemeralStorage, NvmeStorage, PlatformProfile, Tenant
-from airflow_eks_data.spec.settings import Escalation
 
 BUILTIN = "built-in"
 """Origin of values the package sets itself (labels it owns, restart policy, derived names)."""
@@ -32,7 +32,7 @@ class Resources:
 
 
 @dataclass(frozen=True)
-class RolePlacement:
+class ResolvedPlacement:
     capacity: str | None
     arch: str | None
     min_local_nvme_gb: int | None
@@ -42,7 +42,7 @@ class RolePlacement:
 
 
 @dataclass(frozen=True)
-class DynamicAllocation:
+class AllocationBounds:
     min_executors: int
     max_executors: int
 
@@ -65,14 +65,14 @@ class ResolvedJob:
     driver: Resources
     executor: Resources
     executor_instances: int
-    dynamic_allocation: DynamicAllocation | None
+    dynamic_allocation: AllocationBounds | None
     spark_conf: dict[str, str]
     hadoop_conf: dict[str, str]
     env: dict[str, str]
     labels: dict[str, str]
     deps: Deps
-    driver_placement: RolePlacement
-    executor_placement: RolePlacement
+    driver_placement: ResolvedPlacement
+    executor_placement: ResolvedPlacement
     same_zone: bool
     local_storage: str
     nvme: NvmeStorage | None
@@ -84,14 +84,14 @@ class ResolvedJob:
     startup_timeout: int | None
     interruption_retries: int
     retry_on_failure: bool
-    escalation: Escalation | None
+    escalation: EscalationSettings | None
     profile: PlatformProfile
     tenant: Tenant
     origins: dict[str, str] = field(repr=False)
 
     def retry_settings(self, **overrides: Any) -> RetrySettings:
         """The retry policy's settings from the merged job fields (operator arguments may override)."""
-        escalation = self.escalation or Escalation()
+        escalation = self.escalation or EscalationSettings()
         settings: dict[str, Any] = {
             "interruption_retries": self.interruption_retries,
             "retry_on_failure": self.retry_on_failure,

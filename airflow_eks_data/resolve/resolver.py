@@ -5,25 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_eks_data.errors import MISSING, Problem, SpecError, format_path
-from airflow_eks_data.outcomes.policy import Escalation as Escalate
+from airflow_eks_data.jobspec.job import SparkJob
+from airflow_eks_data.jobspec.names import MAX_APP_NAME, shorten
+from airflow_eks_data.jobspec.profile import PlatformProfile, RolePlacement, Tenant
+from airflow_eks_data.jobspec.quantities import spark_memory
+from airflow_eks_data.jobspec.settings import EscalationSettings
+from airflow_eks_data.outcomes.policy import OnDemandEscalation
 from airflow_eks_data.resolve import guardrails, ownership
 from airflow_eks_data.resolve.merge import layer_dict, merge_settings, merge_tolerations
 from airflow_eks_data.resolve.ownership import Owner
 from airflow_eks_data.resolve.pod_requests import PodRequest, pod_request
 from airflow_eks_data.resolve.resolved import (
     BUILTIN,
-    DynamicAllocation,
+    AllocationBounds,
     ResolvedJob,
+    ResolvedPlacement,
     Resources,
-    RolePlacement,
     RunAdditions,
 )
-from airflow_eks_data.spec.job import SparkJob
-from airflow_eks_data.spec.names import MAX_APP_NAME, shorten
-from airflow_eks_data.spec.profile import PlatformProfile, Tenant
-from airflow_eks_data.spec.profile import RolePlacement as RolePlacementSpec
-from airflow_eks_data.spec.quantities import spark_memory
-from airflow_eks_data.spec.settings import Escalation
 
 DEFAULTS: dict[str, Any] = {
     "driver": {"cores": 1, "memory": "1g"},
@@ -42,7 +41,7 @@ def resolve(
     *,
     tenant: str | None = None,
     app_name: str | None = None,
-    escalation: Escalate | None = None,
+    escalation: OnDemandEscalation | None = None,
     additions: RunAdditions | None = None,
 ) -> ResolvedJob:
     """Merge and check a job against its profile. Raises `SpecError` listing every rule broken.
@@ -85,7 +84,7 @@ def resolve(
     problems += storage_problems
     if problems:
         raise SpecError(problems)
-    driver_place, executor_place = _placement(profile, tenant_spec, merged, origins, escalation or Escalate())
+    driver_place, executor_place = _placement(profile, tenant_spec, merged, origins, escalation or OnDemandEscalation())
     driver, executor = merged["driver"], merged["executor"]
     spark_conf, labels = _add(merged, additions or RunAdditions(), origins)
     local = profile.local_storage
@@ -123,7 +122,7 @@ def resolve(
         startup_timeout=merged.get("startup_timeout"),
         interruption_retries=merged["interruption_retries"],
         retry_on_failure=merged["retry_on_failure"],
-        escalation=Escalation(**merged["escalation"]) if "escalation" in merged else None,
+        escalation=EscalationSettings(**merged["escalation"]) if "escalation" in merged else None,
         profile=profile,
         tenant=tenant_spec,
         origins=origins,
@@ -224,7 +223,7 @@ def _local_sizes(profile: PlatformProfile) -> dict[str, str]:
     return sizes
 
 
-def _dynamic_allocation(merged: dict[str, Any], tenant: Tenant, origins: dict[str, str]) -> DynamicAllocation | None:
+def _dynamic_allocation(merged: dict[str, Any], tenant: Tenant, origins: dict[str, str]) -> AllocationBounds | None:
     settings = merged.get("dynamic_allocation", {})
     if not settings.get("enabled"):
         return None
@@ -236,7 +235,7 @@ def _dynamic_allocation(merged: dict[str, Any], tenant: Tenant, origins: dict[st
     low = settings.get("min_executors", 0)
     if low > high:
         raise SpecError([Problem("dynamic_allocation.min_executors", low, f"must not exceed max_executors ({high})")])
-    return DynamicAllocation(low, high)
+    return AllocationBounds(low, high)
 
 
 def _local_storage(job: SparkJob, profile: PlatformProfile, origins: dict[str, str]) -> tuple[str, list[Problem]]:
@@ -256,8 +255,12 @@ def _local_storage(job: SparkJob, profile: PlatformProfile, origins: dict[str, s
 
 
 def _placement(
-    profile: PlatformProfile, tenant: Tenant, merged: dict[str, Any], origins: dict[str, str], escalation: Escalate
-) -> tuple[RolePlacement, RolePlacement]:
+    profile: PlatformProfile,
+    tenant: Tenant,
+    merged: dict[str, Any],
+    origins: dict[str, str],
+    escalation: OnDemandEscalation,
+) -> tuple[ResolvedPlacement, ResolvedPlacement]:
     """Per-role placement: the profile's, with the merged capacity/arch, escalated after interruptions
     unless the tenant pinned the executors' capacity."""
     layer = f"profile:{profile.name}"
@@ -284,8 +287,8 @@ def _placement(
     )
 
 
-def _role(spec: RolePlacementSpec, capacity: str | None, arch: str | None) -> RolePlacement:
-    return RolePlacement(
+def _role(spec: RolePlacement, capacity: str | None, arch: str | None) -> ResolvedPlacement:
+    return ResolvedPlacement(
         capacity=capacity,
         arch=arch or spec.arch,
         min_local_nvme_gb=spec.min_local_nvme_gb,

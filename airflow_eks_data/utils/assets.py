@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from airflow_eks_data.jobspec.names import is_templated
 from airflow_eks_data.observability.datasets import dataset_name
-from airflow_eks_data.spec.names import is_templated
 
 if TYPE_CHECKING:
     from airflow.sdk import Asset, Context

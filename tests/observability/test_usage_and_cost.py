@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
+from airflow_eks_data.jobspec import PlatformProfile, SparkJob
+from airflow_eks_data.jobspec.cost import CostSettings, Rate
 from airflow_eks_data.observability.cost import estimate, pod_memory_gb, rate_for
 from airflow_eks_data.observability.usage import Usage, usage_of
 from airflow_eks_data.resolve import resolve
 from airflow_eks_data.resolve.resolved import Resources
-from airflow_eks_data.spec import PlatformProfile, SparkJob
-from airflow_eks_data.spec.cost import CostSettings, Rate
 
 SPOT_NODE = {"karpenter.sh/capacity-type": "spot", "karpenter.k8s.aws/instance-family": "r7gd"}
 

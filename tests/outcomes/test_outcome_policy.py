@@ -12,7 +12,7 @@ from airflow_eks_data.outcomes import (
     Action,
     AttemptRecord,
     Classification,
-    Escalation,
+    OnDemandEscalation,
     Outcome,
     RetrySettings,
     backoff_delay,
@@ -90,9 +90,9 @@ def test_resubmit_delay_grows_with_interruptions_and_respects_cap() -> None:
 
 def test_escalation_executors_after_n_and_driver_after_first() -> None:
     settings = RetrySettings(executors_on_demand_after=2)
-    assert escalation_for(0, settings) == Escalation()
-    assert escalation_for(1, settings) == Escalation(executors_on_demand=False, driver_on_demand=True)
-    assert escalation_for(2, settings) == Escalation(executors_on_demand=True, driver_on_demand=True)
+    assert escalation_for(0, settings) == OnDemandEscalation()
+    assert escalation_for(1, settings) == OnDemandEscalation(executors_on_demand=False, driver_on_demand=True)
+    assert escalation_for(2, settings) == OnDemandEscalation(executors_on_demand=True, driver_on_demand=True)
     first = decide(INTERRUPTED, interruptions_so_far=0, settings=settings, rng=random.Random(0))
     second = decide(INTERRUPTED, interruptions_so_far=1, settings=settings, rng=random.Random(0))
     assert not first.escalation.executors_on_demand and second.escalation.executors_on_demand
@@ -101,7 +101,7 @@ def test_escalation_executors_after_n_and_driver_after_first() -> None:
 def test_escalation_off() -> None:
     settings = RetrySettings(driver_on_demand=False)
     decision = decide(INTERRUPTED, interruptions_so_far=2, settings=settings, rng=random.Random(0))
-    assert decision.escalation == Escalation()
+    assert decision.escalation == OnDemandEscalation()
 
 
 def test_failed_fails_fast_unless_retry_on_failure() -> None:

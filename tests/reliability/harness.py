@@ -23,7 +23,7 @@ from pathlib import Path
 
 import structlog
 
-from airflow_eks_data.spec.profile import PlatformProfile
+from airflow_eks_data.jobspec.profile import PlatformProfile
 from tests.reliability.botodata import shared_loader_cache
 from tests.reliability.chaos import Chaos, ChaosSettings
 from tests.reliability.lifecycle import Lifecycle, OperatorSettings, TaskRecord

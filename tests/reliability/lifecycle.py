@@ -30,8 +30,8 @@ from airflow.sdk.bases.operator import TRIGGER_FAIL_REPR, ExecutorSafeguard
 from airflow.sdk.definitions.retry_policy import RetryAction
 from airflow.sdk.exceptions import AirflowFailException, TaskDeferred
 
+from airflow_eks_data.jobspec.profile import PlatformProfile
 from airflow_eks_data.operators.spark_on_eks import SparkOnEksOperator
-from airflow_eks_data.spec.profile import PlatformProfile
 from airflow_eks_data.triggers.events import event_classification
 from airflow_eks_data.triggers.resubmit import ResubmitAfterTrigger
 from tests.reliability.triggerer import Triggerer, TriggerFailed

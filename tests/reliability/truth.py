@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Literal
 
-from airflow_eks_data.spec.names import attempt_name, task_key
+from airflow_eks_data.jobspec.names import attempt_name, task_key
 
 BACKENDS = ("spark_operator", "emr_on_eks")
 TENANTS = ("datalake", "analytics")

@@ -5,9 +5,9 @@ import shlex
 import pytest
 
 from airflow_eks_data.errors import SpecError
+from airflow_eks_data.jobspec import PlatformProfile, SparkJob
 from airflow_eks_data.render.emr_on_eks import job_run_name, render_emr_job_run
 from airflow_eks_data.resolve import resolve
-from airflow_eks_data.spec import PlatformProfile, SparkJob
 from airflow_eks_data.validate.emr import emr_request_problems
 
 

@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 
+from airflow_eks_data.jobspec import PlatformProfile, SparkJob
 from airflow_eks_data.pipeline import prepare
 from airflow_eks_data.render.pod_template import APP_LABEL
 from airflow_eks_data.render.spark_application import explain_spark_application, render_spark_application
 from airflow_eks_data.resolve import resolve
-from airflow_eks_data.spec import PlatformProfile, SparkJob
 from airflow_eks_data.validate.crd import crd_problems
 from tests.conftest import EXAMPLES, FIXTURES
 

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
+from airflow_eks_data.jobspec import PlatformProfile, SparkJob
 from airflow_eks_data.render.spark_submit import render_spark_submit
 from airflow_eks_data.resolve import resolve
-from airflow_eks_data.spec import PlatformProfile, SparkJob
 
 
 def test_local_command_drops_kubernetes_settings(profile: PlatformProfile) -> None:

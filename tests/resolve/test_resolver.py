@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 
 from airflow_eks_data.errors import SpecError
+from airflow_eks_data.jobspec import PlatformProfile, SparkJob
 from airflow_eks_data.outcomes.policy import escalation_for
 from airflow_eks_data.resolve import resolve
-from airflow_eks_data.spec import PlatformProfile, SparkJob
 
 
 def _job(job: SparkJob, **changes: object) -> SparkJob:

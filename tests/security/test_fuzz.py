@@ -2,7 +2,7 @@
 loading, resolving, rendering and explaining either refuse it with `SpecError` or produce a document
 that the pinned CRD schema (with its int32/int64 formats), botocore's model and spark-submit accept.
 
-`tests/spec/test_properties.py` covers job and tenant dicts through `prepare`; this adds the YAML text
+`tests/jobspec/test_properties.py` covers job and tenant dicts through `prepare`; this adds the YAML text
 path (aliases, merge keys, tags), whole profiles, the guardrails' key matching, and the secret finder.
 Inputs the fuzzing once found to break loading (YAML scalars Python cannot build, an int64 overflow, URL
 templates with unknown placeholders, NUL characters) are pinned as regression tests at the end.
@@ -25,14 +25,14 @@ from jsonschema import Draft7Validator, FormatChecker
 
 from airflow_eks_data.cli import main
 from airflow_eks_data.errors import Problem, SpecError
+from airflow_eks_data.jobspec import PlatformProfile, SparkJob
+from airflow_eks_data.masking import MASK, MIN_LENGTH, find_secrets, redact
 from airflow_eks_data.pipeline import prepare
 from airflow_eks_data.render import TARGETS, Target, explain
-from airflow_eks_data.resolve.secrets import MASK, MIN_LENGTH, find_secrets, redact
-from airflow_eks_data.spec import PlatformProfile, SparkJob
 from airflow_eks_data.validate.crd import load_crd_schema, strict_schema
 from airflow_eks_data.validate.emr import emr_request_problems
 from tests.conftest import PROFILE_PATH
-from tests.spec.test_properties import CONF_KEY, COUNT, JOBS, MEMORY, NAMEISH, SETTINGS, TEXT, resources
+from tests.jobspec.test_properties import CONF_KEY, COUNT, JOBS, MEMORY, NAMEISH, SETTINGS, TEXT, resources
 
 BASE_PROFILE: dict[str, Any] = yaml.safe_load(PROFILE_PATH.read_text())
 BASE_PROFILE_MODEL = PlatformProfile.from_dict(BASE_PROFILE)

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
+from airflow_eks_data.jobspec import SparkJob
 from airflow_eks_data.pipeline import prepare
-from airflow_eks_data.spec import SparkJob
 from tests.security.test_tenant_isolation import TARGETS, job_of, profile_of
 
 CASES: list[dict[str, Any]] = yaml.safe_load((Path(__file__).parent / "legitimate.yaml").read_text())

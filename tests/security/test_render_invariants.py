@@ -21,11 +21,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from airflow_eks_data.errors import SpecError
+from airflow_eks_data.jobspec import PlatformProfile, SparkJob
+from airflow_eks_data.jobspec.quantities import memory_kib
 from airflow_eks_data.pipeline import Prepared, prepare
 from airflow_eks_data.resolve import ownership
 from airflow_eks_data.resolve.ownership import Owner
-from airflow_eks_data.spec import PlatformProfile, SparkJob
-from airflow_eks_data.spec.quantities import memory_kib
 from tests.conftest import PROFILE_PATH
 from tests.security.spark_submit_parser import SparkSubmitParser, spark_submit_parser_fixture  # noqa: F401
 

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from airflow_eks_data.errors import Problem
-from airflow_eks_data.pipeline import prepare
-from airflow_eks_data.resolve.secrets import (
+from airflow_eks_data.jobspec import PlatformProfile
+from airflow_eks_data.masking import (
     MASK,
     find_secrets,
     is_sensitive_name,
@@ -18,7 +18,7 @@ from airflow_eks_data.resolve.secrets import (
     redact,
     shaped_secrets,
 )
-from airflow_eks_data.spec import PlatformProfile
+from airflow_eks_data.pipeline import prepare
 from tests.conftest import PROFILE_PATH
 
 ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"

@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 from airflow_eks_data.errors import SpecError
+from airflow_eks_data.jobspec import PlatformProfile, SparkJob
 from airflow_eks_data.pipeline import prepare
-from airflow_eks_data.spec import PlatformProfile, SparkJob
 from tests.conftest import PROFILE_PATH, REPO
 from tests.dagrun import run_dag
 from tests.kubeapi.server import KubeApiServer

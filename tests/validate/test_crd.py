@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from airflow_eks_data.errors import SpecError
+from airflow_eks_data.jobspec import PlatformProfile, SparkJob
 from airflow_eks_data.render.spark_application import render_spark_application
 from airflow_eks_data.resolve import resolve
-from airflow_eks_data.spec import PlatformProfile, SparkJob
 from airflow_eks_data.validate.crd import crd_problems, load_crd_schema
 
 

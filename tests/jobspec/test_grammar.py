@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from airflow_eks_data.errors import SpecError
-from airflow_eks_data.spec import SparkJob
-from airflow_eks_data.spec.grammar import image_problem, java_name_problem, maven_problem, uri_problem
+from airflow_eks_data.jobspec import SparkJob
+from airflow_eks_data.jobspec.grammar import image_problem, java_name_problem, maven_problem, uri_problem
 
 
 @pytest.mark.parametrize(

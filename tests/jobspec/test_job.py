@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from airflow_eks_data.errors import SpecError
-from airflow_eks_data.spec import SparkJob
+from airflow_eks_data.jobspec import SparkJob
 from tests.conftest import JOB_PATH
 
 ISSUE_JOB = """\

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from airflow_eks_data.spec.names import (
+from airflow_eks_data.jobspec.names import (
     DNS_LABEL,
     MAX_APP_NAME,
     label_key_problem,

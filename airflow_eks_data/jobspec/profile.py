@@ -8,10 +8,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
 
-from airflow_eks_data.spec.cost import CostSettings
-from airflow_eks_data.spec.fields import DatasetUri, Labels, Memory, StrictModel, StringMap
-from airflow_eks_data.spec.names import DNS_LABEL, DNS_LABEL_RULE, DNS_SUBDOMAIN
-from airflow_eks_data.spec.settings import Arch, Capacity, JobSettings, LocalStorageKind
+from airflow_eks_data.jobspec.cost import CostSettings
+from airflow_eks_data.jobspec.fields import DatasetUri, Labels, Memory, StrictModel, StringMap
+from airflow_eks_data.jobspec.names import DNS_LABEL, DNS_LABEL_RULE, DNS_SUBDOMAIN
+from airflow_eks_data.jobspec.settings import Arch, Capacity, JobSettings, LocalStorageKind
 from airflow_eks_data.targets import Target
 
 
@@ -318,13 +318,13 @@ class PlatformProfile(JobSettings):
     @classmethod
     def from_yaml(cls, path: str | Path) -> PlatformProfile:
         """Load and validate a profile file; any problem raises `SpecError` naming the file."""
-        from airflow_eks_data.spec.loading import load_model_file
+        from airflow_eks_data.jobspec.loading import load_model_file
 
         return load_model_file(cls, path)
 
     @classmethod
     def from_dict(cls, data: Any, source: str | None = None) -> PlatformProfile:
         """Validate a mapping; any problem raises `SpecError`."""
-        from airflow_eks_data.spec.loading import load_model
+        from airflow_eks_data.jobspec.loading import load_model
 
         return load_model(cls, data, source)

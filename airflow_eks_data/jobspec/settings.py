@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from airflow_eks_data.spec.fields import ImageRef, Labels, Memory, Seconds, SparkVersion, StrictModel, StringMap
+from airflow_eks_data.jobspec.fields import ImageRef, Labels, Memory, Seconds, SparkVersion, StrictModel, StringMap
 
 Capacity = Literal["spot", "on-demand"]
 Arch = Literal["arm64", "amd64"]
@@ -38,7 +38,7 @@ class DynamicAllocation(StrictModel):
         return self
 
 
-class Escalation(StrictModel):
+class EscalationSettings(StrictModel):
     """How later attempts are placed after interruptions, so an hourly SLA survives a spot storm."""
 
     executors_on_demand_after: int | None = Field(
@@ -76,4 +76,4 @@ class JobSettings(StrictModel):
     retry_on_failure: bool | None = Field(
         None, description="Let Airflow retry application failures too (by default they fail fast)."
     )
-    escalation: Escalation | None = Field(None, description="Placement escalation after interruptions.")
+    escalation: EscalationSettings | None = Field(None, description="Placement escalation after interruptions.")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_eks_data.spec.quantities import duration_seconds, memory_kib, spark_memory
+from airflow_eks_data.jobspec.quantities import duration_seconds, memory_kib, spark_memory
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 A value is secret when its key names a credential (`fs.s3a.secret.key`, `AWS_SESSION_TOKEN`,
 `spark.ssl.keyPassword`) or when it is shaped like an AWS credential whatever its key. Pure (no
-Airflow import): the CLI masks its output with it, and `utils/masking.py` hands what it finds to
+Airflow import): the CLI masks its output with it, and `utils/secret_masker.py` hands what it finds to
 Airflow's secret masker, adding Airflow's own sensitive key names through `name_test`.
 """
 
@@ -23,7 +23,7 @@ MIN_LENGTH = 5
 
 # Spark, Hadoop and environment spellings of credential keys, compared as Airflow compares names
 # (lower case, non-word runs as `_`); camelCase spellings (`accessKey`, `keyPassword`) included. The CLI
-# cannot import Airflow, so this is the rule there; under Airflow, `utils/masking.py` adds Airflow's own
+# cannot import Airflow, so this is the rule there; under Airflow, `utils/secret_masker.py` adds Airflow's own
 # list and `[core] sensitive_var_conn_names`.
 SENSITIVE_NAME_PARTS = (
     "secret",

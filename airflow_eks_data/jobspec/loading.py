@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from airflow_eks_data.errors import Problem, SpecError
-from airflow_eks_data.spec.yaml12 import read_yaml
+from airflow_eks_data.jobspec.yaml12 import read_yaml
 
 M = TypeVar("M", bound=BaseModel)
 PROFILES_DIR_ENV = "AIRFLOW__EKS_DATA__PROFILES_DIR"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from airflow_eks_data.spec.names import is_templated
+from airflow_eks_data.jobspec.names import is_templated
 
 SCHEMES = ("s3", "s3a", "local", "file", "https")
 """URI schemes a main file or a dependency may have; `file` is for the local backend only and

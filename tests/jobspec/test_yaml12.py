@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from airflow_eks_data.errors import SpecError
-from airflow_eks_data.spec import PlatformProfile, SparkJob, yaml12
-from airflow_eks_data.spec.yaml12 import MAX_FILE_BYTES, read_yaml
+from airflow_eks_data.jobspec import PlatformProfile, SparkJob, yaml12
+from airflow_eks_data.jobspec.yaml12 import MAX_FILE_BYTES, read_yaml
 from tests.conftest import EXAMPLES
 
 

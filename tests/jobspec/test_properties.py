@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from airflow_eks_data.errors import SpecError
+from airflow_eks_data.jobspec import PlatformProfile
 from airflow_eks_data.pipeline import prepare
-from airflow_eks_data.spec import PlatformProfile
 from airflow_eks_data.validate.crd import crd_problems
 from airflow_eks_data.validate.emr import emr_request_problems
 

@@ -9,9 +9,9 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core.core_schema import ValidationInfo
 from typing_extensions import Self
 
-from airflow_eks_data.spec import grammar
-from airflow_eks_data.spec.names import label_key_problem, label_value_problem
-from airflow_eks_data.spec.quantities import duration_seconds, memory_kib
+from airflow_eks_data.jobspec import grammar
+from airflow_eks_data.jobspec.names import label_key_problem, label_value_problem
+from airflow_eks_data.jobspec.quantities import duration_seconds, memory_kib
 
 MAX_SECONDS = 30 * 24 * 3600
 """Longer than any batch job, and small enough for every timer and timestamp it reaches."""
@@ -70,7 +70,7 @@ def _strings(value: Any) -> list[str]:
 
 def _spec_error(model: type[BaseModel], exc: ValidationError) -> Exception:
     from airflow_eks_data.errors import SpecError
-    from airflow_eks_data.spec.problems import problem_of
+    from airflow_eks_data.jobspec.problems import problem_of
 
     return SpecError([problem_of(model, err) for err in exc.errors()])
 

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 
 from airflow_eks_data.errors import SpecError
+from airflow_eks_data.jobspec import PlatformProfile
+from airflow_eks_data.jobspec.loading import PROFILES_DIR_ENV
 from airflow_eks_data.pipeline import load_profile
-from airflow_eks_data.spec import PlatformProfile
-from airflow_eks_data.spec.loading import PROFILES_DIR_ENV
 from tests.conftest import PROFILE_PATH
 
 ISSUE_PROFILE = """\

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_eks_data.resolve.secrets import find_secrets, is_sensitive_name
-from airflow_eks_data.spec.names import is_templated
+from airflow_eks_data.jobspec.names import is_templated
+from airflow_eks_data.masking import find_secrets, is_sensitive_name
 
 
 def mask_job_secrets(job: dict[str, Any]) -> None:

@@ -7,7 +7,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from airflow_eks_data.spec.fields import (
+from airflow_eks_data.jobspec.fields import (
     DatasetUri,
     JavaName,
     MavenCoordinate,
@@ -16,8 +16,8 @@ from airflow_eks_data.spec.fields import (
     StringList,
     Uri,
 )
-from airflow_eks_data.spec.names import DNS_LABEL, DNS_LABEL_RULE, MAX_JOB_NAME, is_templated
-from airflow_eks_data.spec.settings import JobSettings, LocalStorageKind
+from airflow_eks_data.jobspec.names import DNS_LABEL, DNS_LABEL_RULE, MAX_JOB_NAME, is_templated
+from airflow_eks_data.jobspec.settings import JobSettings, LocalStorageKind
 
 SparkType = Literal["Scala", "Java", "Python", "R"]
 _TYPE_BY_SUFFIX: dict[str, SparkType] = {".py": "Python", ".r": "R", ".jar": "Scala"}
@@ -90,13 +90,13 @@ class SparkJob(JobSettings):
     @classmethod
     def from_yaml(cls, path: str | Path) -> SparkJob:
         """Load and validate a job file; any problem raises `SpecError` naming the file."""
-        from airflow_eks_data.spec.loading import load_model_file
+        from airflow_eks_data.jobspec.loading import load_model_file
 
         return load_model_file(cls, path)
 
     @classmethod
     def from_dict(cls, data: Any, source: str | None = None) -> SparkJob:
         """Validate a mapping; any problem raises `SpecError`."""
-        from airflow_eks_data.spec.loading import load_model
+        from airflow_eks_data.jobspec.loading import load_model
 
         return load_model(cls, data, source)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from airflow_eks_data.spec.fields import StrictModel
-from airflow_eks_data.spec.settings import Capacity
+from airflow_eks_data.jobspec.fields import StrictModel
+from airflow_eks_data.jobspec.settings import Capacity
 
 
 class Rate(StrictModel):
