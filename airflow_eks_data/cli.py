@@ -15,8 +15,9 @@ from typing import Any, TextIO
 
 import yaml
 
+from airflow_eks_data.backends.registry import names
 from airflow_eks_data.errors import SpecError
-from airflow_eks_data.targets import DASHED, TARGETS
+from airflow_eks_data.targets import DASHED
 
 EXIT_INVALID = 1
 
@@ -35,8 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--tenant", "-t", help="tenant, when the job does not name one")
         sub.add_argument(
             "--target",
-            choices=[*TARGETS, *DASHED],
-            metavar="{" + ",".join(TARGETS) + "}",
+            choices=[*names(), *DASHED],
+            metavar="{" + ",".join(names()) + "}",
             help="what to render for (default: the profile's backend)",
         )
         sub.add_argument("--profiles-dir", help="directory of profiles (default: [eks_data] profiles_dir)")

@@ -52,6 +52,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_eks_data.triggers.spark_application",
                     "airflow_eks_data.triggers.emr_job_run",
                     "airflow_eks_data.triggers.resubmit",
+                    "airflow_eks_data.triggers.spark_submit",
                 ],
             },
         ],

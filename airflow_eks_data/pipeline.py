@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from airflow_eks_data.backends.registry import backend_name
 from airflow_eks_data.errors import SpecError
 from airflow_eks_data.jobspec.job import SparkJob
 from airflow_eks_data.jobspec.loading import find_profile_file, looks_like_path, profiles_dir
@@ -13,7 +14,6 @@ from airflow_eks_data.jobspec.profile import PlatformProfile
 from airflow_eks_data.outcomes.policy import OnDemandEscalation
 from airflow_eks_data.render import render
 from airflow_eks_data.resolve import ResolvedJob, RunAdditions, resolve
-from airflow_eks_data.targets import Target, target_name
 from airflow_eks_data.validate import rendered_problems
 
 JobRef = SparkJob | dict[str, Any] | str | Path
@@ -41,7 +41,8 @@ def load_profile(ref: ProfileRef, directory: str | Path | None = None) -> Platfo
 @dataclass(frozen=True)
 class Prepared:
     job: ResolvedJob
-    target: Target
+    target: str
+    """The backend's registered name (a `Target` for the built-in ones)."""
     document: dict[str, Any]
 
 
@@ -60,7 +61,7 @@ def prepare(
     """Load, resolve, render and validate; raises `SpecError` with every problem found."""
     spark_job = load_job(job)
     platform = load_profile(profile, profiles_directory)
-    chosen = target_name(target or platform.backend)
+    chosen = backend_name(target or platform.backend)
     resolved = resolve(
         spark_job, platform, tenant=tenant, app_name=app_name, escalation=escalation, additions=additions
     )

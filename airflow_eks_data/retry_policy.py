@@ -8,7 +8,7 @@ a retry policy, so it composes with other policies; on older Airflow the operato
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from airflow.sdk.exceptions import AirflowException
 
@@ -49,3 +49,15 @@ if HAS_RETRY_POLICY:
 def default_retry_policy() -> Any:
     """The operator's default retry policy: `OutcomeRetryPolicy` on Airflow 3.3+, else None."""
     return OutcomeRetryPolicy() if HAS_RETRY_POLICY else None
+
+
+def fail_task(message: str, fail_fast: bool, reason: str) -> NoReturn:
+    """Fail the task; whether Airflow may retry is the outcome policy's call (AIP-105 where available)."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    message = f"{message} ({'not retried: ' if fail_fast else ''}{reason})"
+    if HAS_RETRY_POLICY:
+        raise SparkRunFailed(message, "fail" if fail_fast else "default")
+    if fail_fast:
+        raise AirflowFailException(message)
+    raise AirflowException(message)

@@ -157,8 +157,9 @@ def test_target_spellings(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_target_name_warns_on_the_dashed_spelling() -> None:
+    from airflow_eks_data.backends.registry import backend_name as target_name
     from airflow_eks_data.errors import SpecError
-    from airflow_eks_data.targets import Target, target_name
+    from airflow_eks_data.targets import Target
 
     assert target_name("emr_on_eks") is Target.EMR_ON_EKS
     with pytest.warns(DeprecationWarning, match="write 'emr_on_eks'"):

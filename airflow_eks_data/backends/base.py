@@ -1,26 +1,29 @@
-"""What every deferrable backend offers the operator. The operator owns attempts and decisions; a
-backend owns the API calls and the trigger of one kind of run."""
+"""What every backend offers the operator. The operator performs the steps `runs.steps` decides; a
+backend owns the API calls, the trigger and the links of one kind of run."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from airflow.triggers.base import BaseTrigger
+from airflow_eks_data.runs.state import Run, RunState
 
-from airflow_eks_data.pipeline import Prepared
-from airflow_eks_data.resolve import ResolvedJob
-from airflow_eks_data.targets import Target
+if TYPE_CHECKING:
+    from airflow.triggers.base import BaseTrigger
+
+    from airflow_eks_data.pipeline import Prepared
+    from airflow_eks_data.resolve import ResolvedJob
 
 
 @dataclass(frozen=True)
-class Run:
-    """One submitted attempt: its name (application or job run id), where it runs, and its attempt."""
+class Connections:
+    """The operator's connection arguments, and where a backend writes what the task log should show."""
 
-    name: str
-    namespace: str
-    attempt: int = 1
-    extra: dict[str, Any] = field(default_factory=dict)
+    kubernetes_conn_id: str = "kubernetes_default"
+    aws_conn_id: str | None = "aws_default"
+    region_name: str | None = None
+    log: Callable[[str], None] = print
 
 
 @dataclass(frozen=True)
@@ -40,27 +43,39 @@ class WaitSettings:
     poll_interval: float
     log_interval: float | None = None
 
+    @classmethod
+    def of(
+        cls, state: RunState, timeout: float | None, startup_timeout: float | None, poll: float, logs: float | None
+    ) -> WaitSettings:
+        """From the submission on; the deadline counts from the try's start, across resubmissions."""
+        deadline = state.started_at + timeout if timeout else None
+        return cls(state.submitted_at or state.started_at, deadline, startup_timeout, poll, logs)
+
 
 class Backend(Protocol):
-    kind: Target
+    can_defer: ClassVar[bool]
+    """False when the run lives in the worker (local spark-submit), so the wait cannot move."""
 
-    def adoptable(self, job: ResolvedJob, key: str) -> Run | None:
-        """This task's run from an earlier try that still runs or that succeeded, to wait on instead."""
+    def __init__(self, connections: Connections) -> None: ...
 
-    def still_adoptable(self, run: Run) -> bool:
-        """Whether a run remembered by an earlier try still runs or succeeded."""
+    def reattach(self, job: ResolvedJob, key: str, remembered: Run | None) -> Run | None:
+        """This task's run from an earlier try that still runs or succeeded, to wait on instead of
+        submitting again: `remembered` (from Airflow's task state store) if it qualifies, else a lookup."""
 
     def submit(self, prepared: Prepared, attempt: Attempt) -> Run:
         """Submit one attempt idempotently (a repeated call returns the same run)."""
 
     def trigger(self, run: Run, wait: WaitSettings, state: dict[str, Any]) -> BaseTrigger:
-        """The trigger that waits for `run` and echoes `state` in its event."""
+        """The trigger that waits for `run` and echoes `state` in its event, with the outcome evidence."""
 
-    def cancel(self, run: Run) -> None:
-        """Stop the run; nothing may keep running after the task ended."""
+    def cancel(self, run: Run | None) -> None:
+        """Stop the run (or, None, whatever this backend started); nothing may keep running."""
 
     def log_tail(self, run: Run, lines: int) -> list[str]:
         """The end of the driver's log, if the backend can read it."""
+
+    def links(self, job: ResolvedJob, run: Run, app_id: str) -> dict[str, str | None]:
+        """The operator's extra links (`links.spark`) this backend offers, by field."""
 
     def result(self, run: Run, job: ResolvedJob) -> dict[str, Any]:
         """Backend-specific fields of the task's XCom result."""

@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
-from airflow_eks_data.backends.base import Attempt, Run, WaitSettings
+from airflow_eks_data.backends.base import Attempt, Connections, WaitSettings
+from airflow_eks_data.links.urls import link_urls
 from airflow_eks_data.pipeline import Prepared
 from airflow_eks_data.resolve import ResolvedJob
-from airflow_eks_data.targets import Target
+from airflow_eks_data.runs.state import Run
 from airflow_eks_data.triggers.emr_job_run import EmrEksJobRunTrigger
 
 if TYPE_CHECKING:
@@ -25,11 +26,11 @@ ADOPT_WINDOW = timedelta(days=2)
 
 
 class EmrOnEksBackend:
-    kind = Target.EMR_ON_EKS
+    can_defer = True
 
-    def __init__(self, aws_conn_id: str | None, region_name: str | None) -> None:
-        self.aws_conn_id = aws_conn_id
-        self.region_name = region_name
+    def __init__(self, connections: Connections) -> None:
+        self.aws_conn_id = connections.aws_conn_id
+        self.region_name = connections.region_name
 
     @cached_property
     def hook(self) -> EmrEksHook:
@@ -38,24 +39,23 @@ class EmrOnEksBackend:
 
         return EmrEksHook(aws_conn_id=self.aws_conn_id, region_name=self.region_name)
 
-    def adoptable(self, job: ResolvedJob, key: str) -> Run | None:
-        from airflow_eks_data.hooks.emr_on_eks import ACTIVE_STATES
+    def reattach(self, job: ResolvedJob, key: str, remembered: Run | None) -> Run | None:
+        from airflow_eks_data.outcomes.states import EMR_JOB_RUN
 
+        if remembered is not None:
+            job_run = self.hook.describe_job_run(remembered.location, remembered.name)
+            if job_run is not None and job_run.get("state") in EMR_JOB_RUN.active | EMR_JOB_RUN.succeeded:
+                return remembered
         virtual_cluster = _virtual_cluster(job)
         created_after = datetime.now(UTC) - ADOPT_WINDOW
-        for states in (ACTIVE_STATES, ("COMPLETED",)):
+        for states in (EMR_JOB_RUN.active, EMR_JOB_RUN.succeeded):
             found = self.hook.find_job_runs(
                 virtual_cluster, tags={TASK_KEY_TAG: key}, states=states, created_after=created_after
             )
             if found:
-                return Run(str(found[0]["id"]), virtual_cluster, int((found[0].get("tags") or {}).get(ATTEMPT_TAG, 1)))
+                attempt = int((found[0].get("tags") or {}).get(ATTEMPT_TAG, 1))
+                return Run(name=str(found[0]["id"]), location=virtual_cluster, attempt=attempt)
         return None
-
-    def still_adoptable(self, run: Run) -> bool:
-        from airflow_eks_data.hooks.emr_on_eks import ACTIVE_STATES
-
-        job_run = self.hook.describe_job_run(run.namespace, run.name)
-        return job_run is not None and job_run.get("state") in (*ACTIVE_STATES, "COMPLETED")
 
     def submit(self, prepared: Prepared, attempt: Attempt) -> Run:
         from airflow_eks_data.hooks.emr_on_eks import SubmissionFailed
@@ -77,11 +77,11 @@ class EmrOnEksBackend:
             if exc.verdict.infrastructure:
                 raise AirflowException(f"StartJobRun kept failing: {exc.verdict.reason}") from exc
             raise AirflowFailException(f"StartJobRun refused the request: {exc.verdict.reason}") from exc
-        return Run(str(started["id"]), request["virtualClusterId"], attempt.number, {"request": request})
+        return Run(name=str(started["id"]), location=request["virtualClusterId"], attempt=attempt.number)
 
     def trigger(self, run: Run, wait: WaitSettings, state: dict[str, Any]) -> EmrEksJobRunTrigger:
         return EmrEksJobRunTrigger(
-            run.namespace,
+            run.location,
             run.name,
             self.aws_conn_id,
             self.region_name,
@@ -91,11 +91,18 @@ class EmrOnEksBackend:
             state=state,
         )
 
-    def cancel(self, run: Run) -> None:
-        self.hook.cancel_job_run(run.namespace, run.name)
+    def cancel(self, run: Run | None) -> None:
+        if run is not None:
+            self.hook.cancel_job_run(run.location, run.name)
 
     def log_tail(self, run: Run, lines: int) -> list[str]:
         return []  # driver logs are in CloudWatch or S3: see `log_locations` in the result
+
+    def links(self, job: ResolvedJob, run: Run, app_id: str) -> dict[str, str | None]:
+        ui = job.profile.ui
+        templates = {"history": ui.history_server_url, "emr_job_run": ui.emr_job_run_url}
+        region = self.region_name or self.hook.conn_region_name or ""
+        return link_urls(templates, namespace=run.location, name=run.name, app_id=app_id, region=region)
 
     def result(self, run: Run, job: ResolvedJob) -> dict[str, Any]:
         from airflow_eks_data.hooks.emr_on_eks import log_locations
@@ -105,9 +112,9 @@ class EmrOnEksBackend:
         monitoring = overrides.get("monitoringConfiguration")
         return {
             "job_run_id": run.name,
-            "virtual_cluster_id": run.namespace,
+            "virtual_cluster_id": run.location,
             "release_label": job.profile.emr.release_label,
-            "log_locations": log_locations(monitoring, run.namespace, run.name, self.hook.conn_region_name),
+            "log_locations": log_locations(monitoring, run.location, run.name, self.hook.conn_region_name),
         }
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow_eks_data.backends.base import Attempt, Run, WaitSettings
+from airflow_eks_data.backends.base import Attempt, Connections, WaitSettings
+from airflow_eks_data.links.urls import link_urls
+from airflow_eks_data.outcomes.states import SPARK_APPLICATION
 from airflow_eks_data.pipeline import Prepared
 from airflow_eks_data.resolve import ResolvedJob
-from airflow_eks_data.targets import Target
-from airflow_eks_data.triggers.events import TERMINAL, app_state
+from airflow_eks_data.runs.state import Run
+from airflow_eks_data.triggers.events import app_state
 from airflow_eks_data.triggers.spark_application import SparkApplicationTrigger
 
 if TYPE_CHECKING:
@@ -21,10 +23,11 @@ ATTEMPT_LABEL = "airflow-eks-data/attempt"
 
 
 class SparkOperatorBackend:
-    kind = Target.SPARK_OPERATOR
+    can_defer = True
 
-    def __init__(self, kubernetes_conn_id: str) -> None:
-        self.kubernetes_conn_id = kubernetes_conn_id
+    def __init__(self, connections: Connections) -> None:
+        self.kubernetes_conn_id = connections.kubernetes_conn_id
+        self.region_name = connections.region_name or ""
 
     @cached_property
     def hook(self) -> SparkOperatorHook:
@@ -33,19 +36,24 @@ class SparkOperatorBackend:
 
         return SparkOperatorHook(conn_id=self.kubernetes_conn_id)
 
-    def adoptable(self, job: ResolvedJob, key: str) -> Run | None:
+    def reattach(self, job: ResolvedJob, key: str, remembered: Run | None) -> Run | None:
+        if remembered is not None:
+            application = self.hook.get_application(remembered.name, remembered.location)
+            if application is not None and app_state(application) != "FAILED":
+                return remembered
         found = self.hook.find_applications(job.namespace, {TASK_KEY_LABEL: key})
-        live = [a for a in found if app_state(a) not in TERMINAL and not a["metadata"].get("deletionTimestamp")]
+        live = [
+            a
+            for a in found
+            if app_state(a) not in SPARK_APPLICATION.terminal and not a["metadata"].get("deletionTimestamp")
+        ]
         done = [a for a in found if app_state(a) == "COMPLETED"]
         candidates = sorted(live or done, key=lambda a: a["metadata"].get("creationTimestamp", ""))
         if not candidates:
             return None
         meta = candidates[-1]["metadata"]
-        return Run(meta["name"], meta["namespace"], int((meta.get("labels") or {}).get(ATTEMPT_LABEL, 1)))
-
-    def still_adoptable(self, run: Run) -> bool:
-        application = self.hook.get_application(run.name, run.namespace)
-        return application is not None and app_state(application) != "FAILED"
+        attempt = int((meta.get("labels") or {}).get(ATTEMPT_LABEL, 1))
+        return Run(name=meta["name"], location=meta["namespace"], attempt=attempt)
 
     def submit(self, prepared: Prepared, attempt: Attempt) -> Run:
         manifest = prepared.document
@@ -54,12 +62,12 @@ class SparkOperatorBackend:
         )
         application, created = self.hook.create_application(manifest)
         meta = application["metadata"]
-        return Run(meta["name"], meta["namespace"], attempt.number, {"created": created})
+        return Run(name=meta["name"], location=meta["namespace"], attempt=attempt.number, created=created)
 
     def trigger(self, run: Run, wait: WaitSettings, state: dict[str, Any]) -> SparkApplicationTrigger:
         return SparkApplicationTrigger(
             run.name,
-            run.namespace,
+            run.location,
             self.kubernetes_conn_id,
             started_at=wait.started_at,
             deadline=wait.deadline,
@@ -69,12 +77,18 @@ class SparkOperatorBackend:
             state=state,
         )
 
-    def cancel(self, run: Run) -> None:
-        self.hook.delete_application(run.name, run.namespace)
+    def cancel(self, run: Run | None) -> None:
+        if run is not None:
+            self.hook.delete_application(run.name, run.location)
 
     def log_tail(self, run: Run, lines: int) -> list[str]:
-        application = self.hook.get_application(run.name, run.namespace)
+        application = self.hook.get_application(run.name, run.location)
         return self.hook.driver_log_tail(application, lines) if application else []
 
+    def links(self, job: ResolvedJob, run: Run, app_id: str) -> dict[str, str | None]:
+        ui = job.profile.ui
+        templates = {"spark_ui": ui.spark_ui_url, "history": ui.history_server_url}
+        return link_urls(templates, namespace=run.location, name=run.name, app_id=app_id, region=self.region_name)
+
     def result(self, run: Run, job: ResolvedJob) -> dict[str, Any]:
-        return {}
+        return {"namespace": run.location}

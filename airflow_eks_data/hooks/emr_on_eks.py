@@ -6,18 +6,17 @@ here. `EmrEksHook` serves the worker: upload pod templates, submit, find a run a
 `AsyncEmrEksHook` serves the triggerer (aiobotocore): the paginated ListJobRuns sweep and the
 DescribeJobRun of runs that ended.
 
-Every call passes through one back-pressure rule, `submission_verdict`: throttling, 5xx, dropped
-connections and a full virtual-cluster queue (a ValidationException since July 2026) are retried with
-jittered backoff; anything else is raised at once, because it would fail the same way again.
+Every call is retried on the one transient-error rule (`outcomes.retrying.is_transient`: 408, 429,
+AWS throttling codes, 5xx, dropped connections) with full-jitter backoff; StartJobRun also waits out
+quota and a full virtual-cluster queue (`submission.back_pressure`). Anything else is raised at once,
+because it would fail the same way again.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,22 +25,22 @@ from typing import Any, TypeVar
 
 from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 
-from airflow_eks_data.outcomes.submission import (
-    SubmissionError,
-    SubmissionRetrySettings,
-    SubmissionVerdict,
-    SubmitAction,
-    submission_verdict,
-)
+from airflow_eks_data.outcomes.retrying import Backoff, api_error, is_transient
+from airflow_eks_data.outcomes.states import EMR_JOB_RUN
+from airflow_eks_data.outcomes.submission import SUBMIT_RETRIES, SubmissionVerdict, back_pressure, submission_verdict
+from airflow_eks_data.utils.retries import Retryable, acall_with_retries, call_with_retries
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-ACTIVE_STATES = ("PENDING", "SUBMITTED", "RUNNING", "CANCEL_PENDING")
-"""Job run states in which something may still run (CANCEL_PENDING is *not* terminal)."""
-TERMINAL_STATES = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
 NOT_FOUND = "ResourceNotFoundException"
-READ_RETRIES = SubmissionRetrySettings(max_tries=6, backoff_base_seconds=0.5, backoff_cap_seconds=20.0)
+READ_RETRIES = Backoff(max_tries=6, base_seconds=0.5, cap_seconds=20.0)
+ENDING = EMR_JOB_RUN.terminal | {"CANCEL_PENDING"}
+"""States in which CancelJobRun is refused because the run is already over or being cancelled."""
+
+
+def _submittable(exc: BaseException) -> bool:
+    return back_pressure(api_error(exc)) is not None
 
 
 class SubmissionFailed(RuntimeError):
@@ -54,29 +53,8 @@ class SubmissionFailed(RuntimeError):
         self.__cause__ = cause
 
 
-def submission_error(exc: BaseException) -> SubmissionError:
-    """The status, AWS error code, message and Retry-After of a botocore/aiobotocore exception."""
-    response = getattr(exc, "response", None)
-    if isinstance(response, Mapping) and ("Error" in response or "ResponseMetadata" in response):
-        error = response.get("Error") or {}
-        meta = response.get("ResponseMetadata") or {}
-        headers = {str(k).lower(): v for k, v in (meta.get("HTTPHeaders") or {}).items()}
-        retry_after: float | None
-        try:
-            retry_after = float(headers["retry-after"]) if "retry-after" in headers else None
-        except ValueError:
-            retry_after = None
-        return SubmissionError(
-            status=meta.get("HTTPStatusCode"),
-            code=error.get("Code") or None,
-            message=str(error.get("Message") or exc),
-            retry_after_seconds=retry_after,
-        )
-    return SubmissionError(status=None, code=type(exc).__name__, message=str(exc))
-
-
 def error_code(exc: BaseException) -> str | None:
-    return submission_error(exc).code
+    return api_error(exc).code
 
 
 def jsonable(value: Any) -> Any:
@@ -126,7 +104,7 @@ class _EmrEksBase(AwsBaseHook):
         aws_conn_id: str | None = "aws_default",
         region_name: str | None = None,
         *,
-        retry: SubmissionRetrySettings | None = None,
+        retry: Backoff | None = None,
         rng: random.Random | None = None,
         **kwargs: Any,
     ) -> None:
@@ -137,27 +115,24 @@ class _EmrEksBase(AwsBaseHook):
         self.retries = 0
         """Calls retried so far because of back-pressure: a poller stretches its interval when it grows."""
 
-    def _verdict(self, exc: BaseException, tries: int, settings: SubmissionRetrySettings) -> SubmissionVerdict:
-        return submission_verdict(submission_error(exc), tries_so_far=tries, settings=settings, rng=self.rng)
+    def _on_retry(self, what: str) -> Callable[[BaseException, int, float], None]:
+        def note(exc: BaseException, tries: int, delay: float) -> None:
+            self.retries += 1
+            cause = back_pressure(api_error(exc)) or type(exc).__name__
+            log.warning("%s: %s; retrying in %.1fs (try %d)", what, cause, delay, tries)
+
+        return note
 
 
 class EmrEksHook(_EmrEksBase):
     """Worker-side EMR on EKS calls (boto3)."""
 
-    def _retrying(self, call: Callable[[], T], what: str, settings: SubmissionRetrySettings | None = None) -> T:
-        settings = settings or self.retry_settings
-        tries = 0
-        while True:
-            tries += 1
-            try:
-                return call()
-            except Exception as exc:
-                verdict = self._verdict(exc, tries, settings)
-                if verdict.action is not SubmitAction.RETRY:
-                    raise
-                self.retries += 1
-                log.warning("%s: %s; retrying in %.1fs (try %d)", what, verdict.reason, verdict.delay_seconds, tries)
-                time.sleep(verdict.delay_seconds)
+    def _retrying(
+        self, call: Callable[[], T], what: str, settings: Backoff | None = None, retryable: Retryable = is_transient
+    ) -> T:
+        backoff = settings or self.retry_settings
+        note = self._on_retry(what)
+        return call_with_retries(call, backoff=backoff, retryable=retryable, on_retry=note, rng=self.rng)
 
     def upload_pod_templates(self, templates: Mapping[str, Mapping[str, Any]]) -> list[str]:
         """Write each pod template (YAML) to its `s3://` URI, skipping keys that already exist.
@@ -180,19 +155,18 @@ class EmrEksHook(_EmrEksBase):
             written.append(uri)
         return written
 
-    def start_job_run(
-        self, request: Mapping[str, Any], settings: SubmissionRetrySettings | None = None
-    ) -> dict[str, Any]:
+    def start_job_run(self, request: Mapping[str, Any], settings: Backoff = SUBMIT_RETRIES) -> dict[str, Any]:
         """StartJobRun, idempotent through the request's `clientToken`: a repeated call, after a lost
         response or a worker crash, returns the run the first call started. Back-pressure is retried
         (default: 8 tries, 2 s doubling to 60 s); raises `SubmissionFailed` when it gives up."""
         if not request.get("clientToken"):
             raise ValueError("StartJobRun needs a deterministic clientToken for idempotent submission")
-        settings = settings or SubmissionRetrySettings()
         try:
-            response = self._retrying(lambda: self.conn.start_job_run(**request), "StartJobRun", settings)
+            response = self._retrying(lambda: self.conn.start_job_run(**request), "StartJobRun", settings, _submittable)
         except Exception as exc:
-            raise SubmissionFailed(self._verdict(exc, settings.max_tries, settings), exc) from exc
+            tries = settings.max_tries
+            verdict = submission_verdict(api_error(exc), tries_so_far=tries, settings=settings, rng=self.rng)
+            raise SubmissionFailed(verdict, exc) from exc
         return jsonable({key: response[key] for key in ("id", "name", "arn", "virtualClusterId") if key in response})  # type: ignore[no-any-return]
 
     def list_job_runs(
@@ -200,7 +174,7 @@ class EmrEksHook(_EmrEksBase):
         virtual_cluster_id: str,
         *,
         name: str | None = None,
-        states: Sequence[str] | None = None,
+        states: Collection[str] | None = None,
         created_after: datetime | None = None,
     ) -> list[dict[str, Any]]:
         """ListJobRuns with its server-side filters, every page."""
@@ -208,7 +182,7 @@ class EmrEksHook(_EmrEksBase):
         if name:
             params["name"] = name
         if states:
-            params["states"] = list(states)
+            params["states"] = sorted(states)
         if created_after is not None:
             params["createdAfter"] = created_after
         runs: list[dict[str, Any]] = []
@@ -225,7 +199,7 @@ class EmrEksHook(_EmrEksBase):
         *,
         name: str | None = None,
         tags: Mapping[str, str] | None = None,
-        states: Sequence[str] | None = None,
+        states: Collection[str] | None = None,
         created_after: datetime | None = None,
     ) -> list[dict[str, Any]]:
         """Runs of this name whose tags include `tags`, newest first: how a retry finds the run an
@@ -265,7 +239,7 @@ class EmrEksHook(_EmrEksBase):
             if error_code(exc) != "ValidationException":
                 raise
             run = self.describe_job_run(virtual_cluster_id, job_run_id)
-            if run is None or run.get("state") in {*TERMINAL_STATES, "CANCEL_PENDING"}:
+            if run is None or run.get("state") in ENDING:
                 return False
             raise
         log.info("Cancelled EMR job run %s in virtual cluster %s", job_run_id, virtual_cluster_id)
@@ -301,24 +275,13 @@ class AsyncEmrEksHook(_EmrEksBase):
         return await self._aretrying(lambda: getattr(client, operation)(**params), what)
 
     async def _aretrying(self, call: Callable[[], Awaitable[T]], what: str) -> T:
-        tries = 0
-        while True:
-            tries += 1
-            try:
-                return await call()
-            except Exception as exc:
-                verdict = self._verdict(exc, tries, self.retry_settings)
-                if verdict.action is not SubmitAction.RETRY:
-                    raise
-                self.retries += 1
-                log.info("%s: %s; retrying in %.1fs", what, verdict.reason, verdict.delay_seconds)
-                await asyncio.sleep(verdict.delay_seconds)
+        return await acall_with_retries(call, backoff=self.retry_settings, on_retry=self._on_retry(what), rng=self.rng)
 
     async def list_job_runs(
         self,
         virtual_cluster_id: str,
         created_after: datetime | None = None,
-        states: Sequence[str] | None = None,
+        states: Collection[str] | None = None,
         *,
         client: Any = None,
         page_size: int | None = None,
@@ -336,7 +299,7 @@ class AsyncEmrEksHook(_EmrEksBase):
         if created_after is not None:
             params["createdAfter"] = created_after
         if states:
-            params["states"] = list(states)
+            params["states"] = sorted(states)
         if page_size:
             params["maxResults"] = page_size
         runs: list[dict[str, Any]] = []
@@ -379,7 +342,7 @@ class AsyncEmrEksHook(_EmrEksBase):
             if error_code(exc) != "ValidationException":
                 raise
             run = await self.describe_job_run(virtual_cluster_id, job_run_id, client=client)
-            if run is None or run.get("state") in {*TERMINAL_STATES, "CANCEL_PENDING"}:
+            if run is None or run.get("state") in ENDING:
                 return False
             raise
         return True

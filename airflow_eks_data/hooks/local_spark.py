@@ -2,8 +2,9 @@
 
 `LocalSparkHook` finds `spark-submit` and Java, runs a rendered `SparkSubmit` in its own process group
 (so that `kill()` also stops the JVM and the Python driver it starts), streams the merged output line by
-line as it comes, and keeps the last lines for the error message. Not deferrable: the process lives in
-the worker that started it.
+line as it comes, and keeps the last lines for the error message. Before starting it logs, once, when the
+local Spark's major.minor is not the job's `spark_version` (a laptop run still runs). Not deferrable: the
+process lives in the worker that started it.
 """
 
 from __future__ import annotations
@@ -24,10 +25,13 @@ from pathlib import Path
 from airflow.sdk import BaseHook
 
 from airflow_eks_data.render.spark_submit import SparkSubmit
+from airflow_eks_data.render.spark_versions import version_note
 
 MIN_JAVA = 17
 INSTALL_HINT = "pip install 'airflow-eks-data[local]'"
 _JAVA_VERSION = re.compile(r'version "(\d+)(?:\.(\d+))?')
+_PYSPARK_VERSION = re.compile(r"""^__version__(?:\s*:\s*str)?\s*=\s*["']([^"']+)["']""", re.MULTILINE)
+_RELEASE_VERSION = re.compile(r"^Spark (\S+)")
 
 
 class LocalSparkError(RuntimeError):
@@ -42,6 +46,21 @@ def java_major_version(java: str) -> int:
         raise LocalSparkError(f"cannot read the Java version from `{java} -version`: {output.stderr.strip()!r}")
     major = int(match.group(1))
     return int(match.group(2) or 0) if major == 1 else major
+
+
+def spark_version_of(spark_submit: str) -> str | None:
+    """The Spark version of a `.../bin/spark-submit`, from the files beside it, without starting a JVM:
+    pyspark's `version.py` (the pyspark that provides this spark-submit, not whichever imports first), or
+    a Spark distribution's `RELEASE`. None when neither says."""
+    home = Path(spark_submit).parent.parent
+    for name, pattern in (("version.py", _PYSPARK_VERSION), ("RELEASE", _RELEASE_VERSION)):
+        try:
+            match = pattern.search((home / name).read_text(errors="replace")[:4096])
+        except OSError:
+            continue
+        if match:
+            return match.group(1)
+    return None
 
 
 def find_java() -> str:
@@ -88,6 +107,16 @@ class LocalSparkHook(BaseHook):
         return argv
 
     @staticmethod
+    def notes(submit: SparkSubmit, spark_submit: str) -> list[str]:
+        """The render's notes, plus one if the Spark of `spark_submit` is not the job's major.minor."""
+        notes = list(submit.notes)
+        if submit.spark_version:
+            note = version_note(submit.spark_version, spark_version_of(spark_submit), submit.spark_version_origin)
+            if note and note not in notes:
+                notes.append(note)
+        return notes
+
+    @staticmethod
     def environment(submit: SparkSubmit) -> dict[str, str]:
         """The worker's environment plus the job's; Spark stays on loopback and uses this interpreter
         (the one with pyspark) for the driver and the Python workers unless told otherwise."""
@@ -100,6 +129,8 @@ class LocalSparkHook(BaseHook):
     def run(self, submit: SparkSubmit, on_line: Callable[[str], None]) -> int:
         """Start the process in its own session, pass each output line to `on_line`, return the exit code."""
         argv = self.command(submit)
+        for note in self.notes(submit, argv[0]):
+            self.log.warning("%s", note)
         self.last_lines.clear()
         with self._lock:
             if self._killed:

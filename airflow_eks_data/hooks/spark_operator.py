@@ -2,8 +2,9 @@
 
 `SparkOperatorHook` (sync) serves the worker: create or adopt, delete, read driver logs.
 `AsyncSparkOperatorHook` serves the triggerer: reads, the shared watch stream, and evidence of how a
-run ended. Both retry throttling and 5xx with backoff, and rebuild their client on 401 (EKS tokens
-expire after about 15 minutes; a kubeconfig with an exec plugin or a rotated file yields a new one).
+run ended. Both retry transient errors (`outcomes.retrying.is_transient`: 408, 429, 5xx, dropped
+connections) with full-jitter backoff, and rebuild their client on 401 (EKS tokens expire after
+about 15 minutes; a kubeconfig with an exec plugin or a rotated file yields a new one).
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from typing import Any
 
 from airflow.providers.cncf.kubernetes.hooks.kubernetes import AsyncKubernetesHook, KubernetesHook
 
+from airflow_eks_data.outcomes.retrying import status_of
 from airflow_eks_data.render.pod_template import CONTAINER
-from airflow_eks_data.utils.retries import acall_with_retries, call_with_retries, status_of
+from airflow_eks_data.utils.retries import KUBE_RETRIES, acall_with_retries, call_with_retries
 
 GROUP = "sparkoperator.k8s.io"
 VERSION = "v1beta2"
@@ -68,6 +70,8 @@ class SparkOperatorHook(KubernetesHook):
     """Worker-side SparkApplication calls (sync)."""
 
     hook_name = "Spark Operator on EKS"
+    retry_settings = KUBE_RETRIES
+    """Per call, 401s included."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -87,7 +91,9 @@ class SparkOperatorHook(KubernetesHook):
         """`self.<api>.<method>(**kwargs)`, looked up on every try so that a renewed client is used;
         `missing` is returned instead of raising when the object does not exist (404)."""
         try:
-            return call_with_retries(lambda: getattr(getattr(self, api), method)(**kwargs), renew=self._renew)
+            return call_with_retries(
+                lambda: getattr(getattr(self, api), method)(**kwargs), renew=self._renew, backoff=self.retry_settings
+            )
         except Exception as exc:
             if missing is _RAISE or status_of(exc) != NOT_FOUND:
                 raise
@@ -171,6 +177,7 @@ class AsyncSparkOperatorHook(AsyncKubernetesHook):
     Renewal happens under a lock inside the next call, never half-way through another's config load.
     """
 
+    retry_settings = KUBE_RETRIES
     _api_client: Any = None
     _renew_requested = False
     _lock: asyncio.Lock | None = None
@@ -233,7 +240,7 @@ class AsyncSparkOperatorHook(AsyncKubernetesHook):
             return body
 
         try:
-            return await acall_with_retries(call, renew=self.renew)
+            return await acall_with_retries(call, renew=self.renew, backoff=self.retry_settings)
         except Exception as exc:
             if status_of(exc) not in tolerated:
                 raise

@@ -91,3 +91,16 @@ def list_profile_files(directory: Path) -> list[Path]:
 def looks_like_path(ref: str) -> bool:
     """A reference with a YAML suffix or a path separator is a file, anything else a profile name."""
     return ref.endswith((".yaml", ".yml")) or os.sep in ref
+
+
+def job_mapping(job: Any, dag_folder: str | Path | None = None) -> dict[str, Any]:
+    """A job as the raw mapping Airflow templates (it is validated again once rendered): a `SparkJob`'s
+    fields as set, a dict itself, or a YAML file (relative paths are tried from `dag_folder` too)."""
+    if isinstance(job, dict):
+        return job
+    if isinstance(job, BaseModel):
+        return job.model_dump(mode="json", exclude_unset=True)
+    path = Path(job)
+    if not path.is_absolute() and not path.exists() and dag_folder:
+        path = Path(dag_folder) / path
+    return read_yaml_mapping(path)

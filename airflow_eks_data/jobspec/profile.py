@@ -8,11 +8,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
 
+from airflow_eks_data.errors import SpecError
 from airflow_eks_data.jobspec.cost import CostSettings
 from airflow_eks_data.jobspec.fields import DatasetUri, Labels, Memory, StrictModel, StringMap
 from airflow_eks_data.jobspec.names import DNS_LABEL, DNS_LABEL_RULE, DNS_SUBDOMAIN
 from airflow_eks_data.jobspec.settings import Arch, Capacity, JobSettings, LocalStorageKind
-from airflow_eks_data.targets import Target
+from airflow_eks_data.targets import TARGETS, Target
 
 
 class Toleration(StrictModel):
@@ -214,6 +215,12 @@ TemplateParameterName = Annotated[str, StringConstraints(pattern=r"^[.\-_#A-Za-z
 
 class EmrSettings(StrictModel):
     release_label: str = Field("emr-7.5.0-latest", description="EMR release, e.g. `emr-7.5.0-latest`.")
+    allowed_images: list[str] = Field(
+        default_factory=list,
+        description="Image prefixes of EMR custom images (built FROM the EMR base image of `release_label`). "
+        "On emr_on_eks the job's image is used only under these: the profile's own image outside them runs as "
+        "the release's image, a tenant's or job's is refused. Empty: nothing tells, so the image is used as is.",
+    )
     pod_template_s3_prefix: str | None = Field(
         None,
         description="S3 prefix where driver and executor pod templates are uploaded (content-hashed keys).",
@@ -277,7 +284,10 @@ class PlatformProfile(JobSettings):
 
     name: str = Field(description="Profile name; jobs and DAGs refer to it.")
     description: str | None = Field(None, description="What the profile is for.")
-    backend: Target = Field(Target.SPARK_OPERATOR, description="Backend used when the operator does not choose.")
+    backend: str = Field(
+        Target.SPARK_OPERATOR,
+        description=f"Backend used when the operator does not choose: {', '.join(TARGETS)} or a registered one.",
+    )
     placement: Placement = Field(default_factory=Placement, description="Node placement of driver and executors.")
     local_storage: LocalStorage = Field(
         default_factory=LocalStorage,
@@ -307,6 +317,16 @@ class PlatformProfile(JobSettings):
     lineage: LineageSettings = Field(default_factory=LineageSettings, description="OpenLineage injection switches.")
     ui: UiSettings = Field(default_factory=UiSettings, description="Spark UI and History Server URL templates.")
     cost: CostSettings = Field(default_factory=CostSettings, description="Price table for per-run cost estimates.")
+
+    @field_validator("backend")
+    @classmethod
+    def _registered_backend(cls, value: str) -> str:
+        from airflow_eks_data.backends.registry import backend_name, names
+
+        try:
+            return backend_name(value)
+        except SpecError:
+            raise ValueError(f"one of {', '.join(names())}") from None
 
     @field_validator("name")
     @classmethod

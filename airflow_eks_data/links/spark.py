@@ -7,6 +7,7 @@ application id), so the links work while the task is deferred and after any rest
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseOperatorLink, XCom
@@ -16,11 +17,6 @@ if TYPE_CHECKING:
 
 LINKS_KEY = "spark_links"
 """XCom key holding `{"spark_ui": url, "history": url, "emr_job_run": url}` for the task's current run."""
-
-
-def link_urls(templates: dict[str, str | None], **fields: Any) -> dict[str, str | None]:
-    """Format the profile's URL templates (`{namespace}`, `{name}`, `{app_id}`, `{region}`); unset ones stay None."""
-    return {key: template.format(**fields) if template else None for key, template in templates.items()}
 
 
 class _XComLink(BaseOperatorLink):
@@ -50,3 +46,11 @@ class EmrJobRunLink(_XComLink):
 
     name = "EMR on EKS job run"
     field = "emr_job_run"
+
+
+def push_links(ti: Any, links: Iterable[_XComLink], urls: dict[str, str | None]) -> None:
+    """Store the URLs, and each link's own XCom too: Airflow resolves links when a task ends, and
+    this makes them clickable while it is still deferred."""
+    ti.xcom_push(key=LINKS_KEY, value=urls)
+    for link in links:
+        ti.xcom_push(key=link.xcom_key, value=urls.get(link.field) or "")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +28,13 @@ class Usage:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def event_usage(event: Mapping[str, Any]) -> Usage:
+    """What a trigger event says about usage: its own `usage` figures, else read from its evidence."""
+    if "usage" in event:
+        return Usage(**{field.name: None for field in fields(Usage)} | dict(event["usage"]))
+    return usage_of(event.get("evidence") or {})
 
 
 def usage_of(evidence: Mapping[str, Any]) -> Usage:

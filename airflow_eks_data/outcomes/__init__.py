@@ -4,7 +4,6 @@ Backends collect evidence (`SparkOperatorEvidence`, `EmrEvidence`, `TimedOut`, `
 `classify()`, then `decide()`, and record an `AttemptRecord`. Nothing here does I/O or imports Airflow.
 """
 
-from airflow_eks_data.outcomes.backoff import backoff_delay
 from airflow_eks_data.outcomes.classify import classify
 from airflow_eks_data.outcomes.emr import classify_emr
 from airflow_eks_data.outcomes.evidence import (
@@ -26,19 +25,20 @@ from airflow_eks_data.outcomes.policy import (
     escalation_for,
 )
 from airflow_eks_data.outcomes.record import AttemptRecord, metric_name, outcome_summary
+from airflow_eks_data.outcomes.retrying import ApiError, Backoff, api_error, backoff_delay, is_transient
 from airflow_eks_data.outcomes.spark_operator import classify_spark_operator
 from airflow_eks_data.outcomes.startup import StartupVerdict, check_pending
-from airflow_eks_data.outcomes.submission import (
-    SubmissionError,
-    SubmissionRetrySettings,
-    SubmissionVerdict,
-    SubmitAction,
-    submission_verdict,
-)
+from airflow_eks_data.outcomes.states import ANY_FINISHED, EMR_JOB_RUN, SPARK_APPLICATION, StateTable
+from airflow_eks_data.outcomes.submission import SubmissionVerdict, SubmitAction, submission_verdict
 
 __all__ = [
+    "ANY_FINISHED",
+    "EMR_JOB_RUN",
+    "SPARK_APPLICATION",
     "Action",
+    "ApiError",
     "AttemptRecord",
+    "Backoff",
     "Cancelled",
     "Classification",
     "Decision",
@@ -51,11 +51,11 @@ __all__ = [
     "RetrySettings",
     "SparkOperatorEvidence",
     "StartupVerdict",
-    "SubmissionError",
-    "SubmissionRetrySettings",
+    "StateTable",
     "SubmissionVerdict",
     "SubmitAction",
     "TimedOut",
+    "api_error",
     "backoff_delay",
     "check_pending",
     "classify",
@@ -64,6 +64,7 @@ __all__ = [
     "decide",
     "escalation_for",
     "evidence_from_dict",
+    "is_transient",
     "metric_name",
     "outcome_summary",
     "submission_verdict",

@@ -15,8 +15,8 @@ from typing import Any
 from airflow_eks_data.outcomes.evidence import EmrEvidence
 from airflow_eks_data.outcomes.kube import read_signals
 from airflow_eks_data.outcomes.model import Classification, NotTerminalError, Outcome
+from airflow_eks_data.outcomes.states import EMR_JOB_RUN
 
-TERMINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
 SIGNAL_EXITS = frozenset({137, 143})
 INFRA_FAILURE_REASONS = frozenset({"INTERNAL_ERROR", "CLUSTER_UNAVAILABLE"})
 APP_FAILURE_REASONS = frozenset({"USER_ERROR", "VALIDATION_ERROR"})
@@ -54,7 +54,7 @@ def classify_emr(ev: EmrEvidence) -> Classification:
     def verdict(outcome: Outcome, reason: str, extra: tuple[str, ...] = ()) -> Classification:
         return Classification(outcome=outcome, reason=reason, evidence=(*facts, *extra))
 
-    if state not in TERMINAL:
+    if state not in EMR_JOB_RUN.terminal:
         raise NotTerminalError(f"EMR job run state {state!r} is not terminal")
     if state == "COMPLETED":
         return verdict(Outcome.SUCCEEDED, "job run COMPLETED")

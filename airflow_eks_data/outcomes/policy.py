@@ -12,8 +12,8 @@ from enum import Enum
 
 from pydantic import Field, model_validator
 
-from airflow_eks_data.outcomes.backoff import backoff_delay
 from airflow_eks_data.outcomes.model import Classification, FrozenModel, Outcome
+from airflow_eks_data.outcomes.retrying import backoff_delay
 
 
 class RetrySettings(FrozenModel):
@@ -26,7 +26,7 @@ class RetrySettings(FrozenModel):
         False, description="Let Airflow retry application failures (by default they fail fast)."
     )
     backoff_base_seconds: float = Field(
-        30.0, gt=0, description="First resubmission waits 15-30 s; each further one doubles."
+        30.0, gt=0, description="First resubmission waits up to 30 s (full jitter); each further window doubles."
     )
     backoff_cap_seconds: float = Field(600.0, gt=0, description="Upper bound of one resubmission delay.")
     executors_on_demand_after: int | None = Field(

@@ -15,18 +15,14 @@ from typing import Any
 from airflow_eks_data.outcomes.evidence import SparkOperatorEvidence
 from airflow_eks_data.outcomes.kube import KubeSignals, read_signals
 from airflow_eks_data.outcomes.model import Classification, NotTerminalError, Outcome
+from airflow_eks_data.outcomes.states import SPARK_APPLICATION
+from airflow_eks_data.outcomes.states import application_state as state_of
 
-TERMINAL = frozenset({"COMPLETED", "FAILED"})
 # The operator's own message when it saw the terminated driver container (controller.go).
 _CONTAINER_FAILED = re.compile(r"ExitCode:\s*(-?\d+),\s*Reason:\s*([A-Za-z]+)")
 _NOT_FOUND = "driver pod not found"
 _STATUS_MISSING = "driver container status missing"
 SIGNAL_EXITS = frozenset({137, 143})
-
-
-def state_of(snapshot: Mapping[str, Any]) -> str:
-    """`status.applicationState.state`, empty for a NEW application."""
-    return str((snapshot.get("applicationState") or {}).get("state") or "")
 
 
 def _error_of(snapshot: Mapping[str, Any]) -> str:
@@ -79,7 +75,7 @@ def classify_spark_operator(ev: SparkOperatorEvidence) -> Classification:
     snapshots = ev.snapshots
     final = state_of(snapshots[-1]) if snapshots else ""
     history = _history_lines(snapshots)
-    if final not in TERMINAL:
+    if final not in SPARK_APPLICATION.terminal:
         if ev.app_deleted:
             return _result(Outcome.CANCELLED, f"SparkApplication was deleted while {final or 'NEW'}", history)
         raise NotTerminalError(f"SparkApplication state {final or 'NEW'!r} is not terminal")

@@ -5,6 +5,9 @@ classification and 1,024 characters per value (the rest move to `--conf` in spar
 a 256-character entry point, a restricted job-name charset, and 1,024 characters per job template
 parameter. With a job template (`emr.job_template_id`) the request names the template and passes
 the profile's parameters, formatted with the job's values; the template holds the rest.
+
+A custom image (built FROM the EMR base image of the release) travels as `spark.kubernetes.container.image`;
+which images count as EMR's is the profile's `emr.allowed_images` (`guardrails.emr_image`).
 """
 
 from __future__ import annotations
@@ -22,12 +25,14 @@ from airflow_eks_data.jobspec.profile import TenantEmr
 from airflow_eks_data.render.conf import dependency_options, spark_properties
 from airflow_eks_data.render.pod_template import pod_template
 from airflow_eks_data.render.sourced import Explained, Sourced, split, src
+from airflow_eks_data.resolve import guardrails
 from airflow_eks_data.resolve.resolved import ResolvedJob
 
 MAX_PROPERTIES = 100
 MAX_VALUE = 1024
 MAX_ENTRY_POINT = 256
 MAX_NAME = 64
+IMAGE_KEY = "spark.kubernetes.container.image"
 _NAME_CHARS = re.compile(r"[^.\-_/#A-Za-z0-9]+")
 
 
@@ -83,6 +88,7 @@ def _build(job: ResolvedJob, client_token: str | None) -> tuple[dict[str, Any], 
         if not argument.strip():
             raise SpecError([Problem(f"arguments[{index}]", argument, "emr-limit: arguments must not be blank")])
     conf: dict[str, Any] = spark_properties(job, resources=True)
+    conf.update(_image(job))
     templates = _pod_templates(job, conf)
     properties, overflow = _fit(conf)
     driver: dict[str, Any] = {"entryPoint": src(job, "main_application_file", job.main_application_file)}
@@ -182,6 +188,16 @@ def _pod_templates(job: ResolvedJob, conf: dict[str, Any]) -> dict[str, dict[str
         templates[uri] = pod
         conf[f"spark.kubernetes.{role}.podTemplateFile"] = Sourced(uri, f"profile:{job.profile.name}")
     return templates
+
+
+def _image(job: ResolvedJob) -> dict[str, Sourced]:
+    """`spark.kubernetes.container.image` (driver and executors) when EMR runs the job's image instead of
+    the release's; it reaches a job template through `{spark_submit_parameters}`. The key is the
+    platform's: the image comes only through the typed field, after the allowed-image checks."""
+    runs, problems = guardrails.emr_image(job.image, job.origin("image"), job.profile)
+    if problems:
+        raise SpecError(problems)
+    return {IMAGE_KEY: Sourced(job.image, job.origin("image"))} if runs else {}
 
 
 def _fit(conf: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from airflow_eks_data.render.conf import dependency_options, spark_properties
 from airflow_eks_data.render.sourced import Explained, Sourced, split
+from airflow_eks_data.render.spark_versions import version_note
 from airflow_eks_data.resolve.resolved import ResolvedJob
 
 # Settings that only mean something on Kubernetes (or need S3): dropped locally, and reported.
@@ -20,13 +21,31 @@ class SparkSubmit:
     """Environment of the spark-submit process (the driver runs in it)."""
     dropped: list[str] = field(default_factory=list)
     """Spark keys left out because they only apply on Kubernetes."""
+    spark_version: str | None = None
+    """The job's `spark_version`, for comparing with the local Spark (`spark_versions.version_note`)."""
+    spark_version_origin: str | None = None
+    """The layer that set `spark_version`."""
+    notes: list[str] = field(default_factory=list)
+    """What the run should say once, e.g. that the local Spark is not the job's `spark_version`."""
 
 
-def render_spark_submit(job: ResolvedJob, spark_submit: str = "spark-submit") -> SparkSubmit:
-    """The argv of `spark-submit --master local[...]` for the job."""
+def render_spark_submit(
+    job: ResolvedJob, spark_submit: str = "spark-submit", local_spark_version: str | None = None
+) -> SparkSubmit:
+    """The argv of `spark-submit --master local[...]` for the job. Given the local Spark's version (the
+    local hook reads it; rendering does no I/O), a major.minor other than the job's adds a note."""
     conf, dropped = _conf(job)
     argv = [spark_submit, *_argv(job, conf)]
-    return SparkSubmit(argv=argv, env=dict(job.env), dropped=dropped)
+    origin = job.origin("spark_version")
+    note = version_note(job.spark_version, local_spark_version, origin)
+    return SparkSubmit(
+        argv=argv,
+        env=dict(job.env),
+        dropped=dropped,
+        spark_version=job.spark_version,
+        spark_version_origin=origin,
+        notes=[note] if note else [],
+    )
 
 
 def explain_spark_submit(job: ResolvedJob) -> Explained:

@@ -126,6 +126,43 @@ def image_problems(image: str | None, profile: PlatformProfile, tenant: Tenant) 
     return []
 
 
+_EMR_BASE_IMAGE = re.compile(r"/spark/emr-(\d+\.\d+\.\d+)(?=[:@]|$)")
+_EMR_RELEASE = re.compile(r"^emr-(\d+\.\d+\.\d+)")
+
+
+def emr_image(image: str, origin: str, profile: PlatformProfile) -> tuple[bool, list[Problem]]:
+    """Whether EMR on EKS runs `image` (set by the layer `origin`) instead of the release's own image, and
+    why not if it must not. The image already passed `image_problems`. Under `emr.allowed_images` (the
+    platform's EMR custom images) it runs; outside them, the profile's own image is the Spark Operator's
+    (EMR runs the release's image) and a tenant's or job's is refused. With no such list nothing tells an
+    EMR custom image from an Apache Spark one, so it runs as is. An EMR *base* image (`.../spark/emr-7.5.0`)
+    must match the release label either way."""
+    emr = profile.emr
+    prefixes = emr.allowed_images
+    if prefixes and not any(_image_allowed(image, prefix) for prefix in prefixes):
+        if origin.startswith("profile:"):
+            return False, []
+        return False, [
+            Problem(
+                "image",
+                image,
+                f"emr-image: on emr_on_eks the image ({origin}) must be an EMR custom image, starting with one "
+                f"of {', '.join(prefixes)} (emr.allowed_images)",
+            )
+        ]
+    base, release = _EMR_BASE_IMAGE.search(image), _EMR_RELEASE.match(emr.release_label)
+    if base and release and base.group(1) != release.group(1) and not emr.job_template_id:
+        return False, [
+            Problem(
+                "image",
+                image,
+                f"emr-image: an EMR {base.group(1)} base image cannot run release_label {emr.release_label}: "
+                f"use the base image of emr-{release.group(1)} or an image built FROM it",
+            )
+        ]
+    return True, []
+
+
 def _image_allowed(image: str, prefix: str) -> bool:
     """`image` is under `prefix`, where a prefix without a trailing `/` still ends at a name boundary
     (`registry.example` does not allow `registry.example.attacker.io/x`). A templated image, checked

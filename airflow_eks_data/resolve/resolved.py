@@ -100,6 +100,8 @@ class ResolvedJob:
         if escalation.driver_on_demand is not None:
             settings["driver_on_demand"] = escalation.driver_on_demand
         settings.update({key: value for key, value in overrides.items() if value is not None})
+        if "backoff_base_seconds" in settings:  # a longer first delay keeps the cap above it
+            settings.setdefault("backoff_cap_seconds", max(settings["backoff_base_seconds"], 600.0))
         return RetrySettings(**settings)
 
     def origin(self, path: str) -> str:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseSensorOperator
 from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout
 
-from airflow_eks_data.outcomes import Classification, EmrEvidence, Outcome, classify
+from airflow_eks_data.outcomes import EMR_JOB_RUN, Classification, EmrEvidence, Outcome, classify
 from airflow_eks_data.triggers.emr_job_run import EmrEksJobRunTrigger
 from airflow_eks_data.triggers.events import event_classification
 
@@ -18,8 +18,6 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_eks_data.hooks.emr_on_eks import EmrEksHook
-
-TERMINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
 
 
 class EmrEksJobRunSensor(BaseSensorOperator):
@@ -80,7 +78,7 @@ class EmrEksJobRunSensor(BaseSensorOperator):
         job_run = self.hook.describe_job_run(self.virtual_cluster_id, self.job_run_id)
         if job_run is None:
             raise AirflowException(f"EMR job run {self.virtual_cluster_id}/{self.job_run_id} does not exist")
-        if job_run.get("state") not in TERMINAL:
+        if job_run.get("state") not in EMR_JOB_RUN.terminal:
             return False
         return self._finish(classify(EmrEvidence(job_run=job_run)))
 

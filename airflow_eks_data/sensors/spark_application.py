@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseSensorOperator
 from airflow.sdk.exceptions import AirflowException
 
-from airflow_eks_data.outcomes import Outcome, SparkOperatorEvidence, classify
-from airflow_eks_data.triggers.events import TERMINAL, app_state, event_classification
+from airflow_eks_data.outcomes import SPARK_APPLICATION, Outcome, SparkOperatorEvidence, classify
+from airflow_eks_data.triggers.events import app_state, event_classification
 from airflow_eks_data.triggers.spark_application import SparkApplicationTrigger
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ class SparkApplicationSensor(BaseSensorOperator):
         application = self.hook.get_application(self.application_name, self.namespace)
         if application is None:
             raise AirflowException(f"SparkApplication {self.namespace}/{self.application_name} does not exist")
-        if app_state(application) not in TERMINAL:
+        if app_state(application) not in SPARK_APPLICATION.terminal:
             return False
         from airflow_eks_data.hooks.spark_operator import AsyncSparkOperatorHook
 

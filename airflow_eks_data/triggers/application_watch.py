@@ -11,18 +11,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from airflow_eks_data.utils.retries import RetryPolicy, status_of
+from airflow_eks_data.outcomes.retrying import UNAUTHORIZED, Backoff, api_error
 
 log = logging.getLogger(__name__)
 
 GONE = 410
-UNAUTHORIZED = 401
 LIST_PAGE = 200
 WATCH_SECONDS = 290  # under the API server's default request timeout, so streams end cleanly
+WATCH_BACKOFF = Backoff(max_tries=1, base_seconds=0.5, cap_seconds=30.0)
+"""Pause before re-listing or re-watching after a failure; the watch itself never gives up."""
 
 Update = dict[str, Any] | None
 """The application as last seen, or None when it was deleted."""
@@ -77,6 +79,7 @@ class ApplicationWatch:
         self.synced = asyncio.Event()
         self.healthy_since: float | None = None
         self.requests = 0
+        self.rng = random.Random()
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -140,7 +143,6 @@ class ApplicationWatch:
 
     async def _run(self) -> None:
         hook = self.hook
-        policy = RetryPolicy(attempts=1_000_000, base=0.5, cap=30.0)
         resource_version: str | None = None
         failures = 0
         while True:
@@ -159,7 +161,8 @@ class ApplicationWatch:
             except _Gone:
                 resource_version = None
             except Exception as exc:
-                status = status_of(exc)
+                err = api_error(exc)
+                status = err.status
                 if status == GONE:
                     resource_version = None
                     continue
@@ -168,7 +171,7 @@ class ApplicationWatch:
                 if status == UNAUTHORIZED:
                     hook.renew()
                 log.warning("Watch of SparkApplications in %s failed (%s); retrying", self.namespace, exc)
-                await asyncio.sleep(policy.delay(min(failures, 8)))
+                await asyncio.sleep(WATCH_BACKOFF.delay(min(failures, 8), self.rng, err.retry_after_seconds))
 
     def _apply(self, event: dict[str, Any]) -> str | None:
         """Apply one watch event; return the resourceVersion to resume from."""

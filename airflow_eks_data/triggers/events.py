@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_eks_data.outcomes import (
+    ANY_FINISHED,
     Cancelled,
     Classification,
     EmrEvidence,
@@ -16,22 +17,21 @@ from airflow_eks_data.outcomes import (
     classify,
     evidence_from_dict,
 )
+from airflow_eks_data.outcomes.states import application_state
 
-TERMINAL = frozenset({"COMPLETED", "FAILED"})
-"""The only terminal SparkApplication states."""
-FINISHED = TERMINAL | {"CANCELLED"}
-"""States after which nothing runs any more, for any backend (EMR job runs can be CANCELLED)."""
+FINISHED = ANY_FINISHED
+"""States after which nothing runs any more, for any backend (`outcomes.states.ANY_FINISHED`)."""
 
 
 def app_state(application: dict[str, Any]) -> str:
     """`status.applicationState.state` of a SparkApplication ("" while it is new)."""
-    return str(((application.get("status") or {}).get("applicationState") or {}).get("state") or "")
+    return application_state(application.get("status") or {})
 
 
 def event_classification(event: dict[str, Any]) -> tuple[Classification, str | None]:
     """The classification of a finished wait, and the application's last state (None if unknown)."""
     if "classification" in event:
-        return Classification.model_validate(event["classification"]), None
+        return Classification.model_validate(event["classification"]), event.get("last_state")
     evidence = evidence_from_dict(event["evidence"])
     last_state = None
     if isinstance(evidence, SparkOperatorEvidence) and evidence.snapshots:
@@ -49,3 +49,10 @@ def event_application_id(event: dict[str, Any]) -> str | None:
         if snapshot.get("sparkApplicationId"):
             return str(snapshot["sparkApplicationId"])
     return None
+
+
+async def first_event(trigger: Any) -> dict[str, Any]:
+    """A trigger's first event, for a wait that stays in the worker (`deferrable=False`, local runs)."""
+    async for event in trigger.run():
+        return dict(event.payload)
+    raise RuntimeError(f"{type(trigger).__name__} ended without an event")

@@ -31,25 +31,24 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow_eks_data.outcomes.submission import SubmissionRetrySettings, SubmitAction
+from airflow_eks_data.outcomes.retrying import Backoff, is_transient
+from airflow_eks_data.outcomes.states import EMR_JOB_RUN
 
 if TYPE_CHECKING:
     from airflow_eks_data.hooks.emr_on_eks import AsyncEmrEksHook
 
 log = logging.getLogger(__name__)
 
-ACTIVE_STATES = ("PENDING", "SUBMITTED", "RUNNING", "CANCEL_PENDING")
-LISTED_STATES = (*ACTIVE_STATES, "COMPLETED")
+LISTED_STATES = EMR_JOB_RUN.active | EMR_JOB_RUN.succeeded
 """What a sweep lists: a run that COMPLETED is settled from the list (nothing more to learn); one that
 is absent FAILED or was CANCELLED, and only those are described, for failureReason and stateDetails."""
-TERMINAL_STATES = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
 CLOCK_SKEW = timedelta(minutes=15)
 """Margin below the oldest wait's start for `createdAfter`: the worker's clock is not AWS's."""
 MAX_PRESSURE = 8.0
 STRETCH = 1.5
 JITTER = 0.2
 DESCRIBE_CONCURRENCY = 8
-POLL_RETRIES = SubmissionRetrySettings(max_tries=3, backoff_base_seconds=0.5, backoff_cap_seconds=5.0)
+POLL_RETRIES = Backoff(max_tries=3, base_seconds=0.5, cap_seconds=5.0)
 HookFactory = Callable[[], "AsyncEmrEksHook"]
 
 
@@ -152,7 +151,7 @@ class JobRunPoller:
 
             def settle_completed(page: list[dict[str, Any]]) -> None:
                 for run in page:
-                    if run.get("state") == "COMPLETED" and run["id"] in self.waiters:
+                    if run.get("state") in EMR_JOB_RUN.succeeded and run["id"] in self.waiters:
                         self._settle(run["id"], run=run)
 
             try:
@@ -160,7 +159,7 @@ class JobRunPoller:
                     self.virtual_cluster_id, since - CLOCK_SKEW, LISTED_STATES, client=client, on_page=settle_completed
                 )
             except Exception as exc:
-                if not _transient(exc):  # refused (access denied, no such cluster): every wait fails alike
+                if not is_transient(exc):  # refused (access denied, no such cluster): every wait fails alike
                     for run_id in known:
                         self._settle(run_id, error=exc)
                     return
@@ -176,7 +175,7 @@ class JobRunPoller:
                     continue  # settled as its page arrived
                 if run is None:
                     ended.append(run_id)
-                elif run.get("state") == "COMPLETED":
+                elif run.get("state") in EMR_JOB_RUN.succeeded:
                     self._settle(run_id, run=run)
                 else:
                     self._note_state(run_id, run.get("state"))
@@ -197,14 +196,14 @@ class JobRunPoller:
                 try:
                     run = await hook.describe_job_run(self.virtual_cluster_id, run_id, client=client)
                 except Exception as exc:
-                    if not _transient(exc):
+                    if not is_transient(exc):
                         self._settle(run_id, error=exc)
                         return False
                     log.info("DescribeJobRun %s failed (%s); next sweep tries again", run_id, exc)
                     return True
             if run is None:
                 self._settle(run_id, error=JobRunMissing(f"job run {run_id} not found in {self.virtual_cluster_id}"))
-            elif run.get("state") in TERMINAL_STATES:
+            elif run.get("state") in EMR_JOB_RUN.terminal:
                 self._settle(run_id, run=run)
             else:  # still active: it was created before our window, or the list lagged; widen the window
                 self._note_state(run_id, run.get("state"))
@@ -244,17 +243,6 @@ class JobRunPoller:
     def _stretch(self) -> None:
         self.stats.throttled_sweeps += 1
         self.pressure = min(self.pressure * STRETCH, MAX_PRESSURE)
-
-
-def _transient(exc: BaseException) -> bool:
-    """Back-pressure (throttling, 5xx, connection loss) rather than a refusal that would repeat."""
-    from airflow_eks_data.hooks.emr_on_eks import submission_error
-    from airflow_eks_data.outcomes.submission import submission_verdict
-
-    verdict = submission_verdict(
-        submission_error(exc), tries_so_far=1, settings=SubmissionRetrySettings(max_tries=2), rng=random.Random(0)
-    )
-    return verdict.action is SubmitAction.RETRY
 
 
 def _parse_time(value: Any) -> datetime | None:

@@ -17,8 +17,9 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 from airflow_eks_data.observability.usage import FAMILY_LABEL
 from airflow_eks_data.outcomes import Cancelled, SparkOperatorEvidence, TimedOut, check_pending
 from airflow_eks_data.outcomes.kube import SPOT_LABELS
+from airflow_eks_data.outcomes.states import SPARK_APPLICATION
 from airflow_eks_data.triggers.application_watch import REGISTRY, ApplicationWatch, Inbox, Update, slim_status
-from airflow_eks_data.triggers.events import TERMINAL, app_state
+from airflow_eks_data.triggers.events import app_state
 
 if TYPE_CHECKING:
     from airflow_eks_data.hooks.spark_operator import AsyncSparkOperatorHook
@@ -123,7 +124,7 @@ class SparkApplicationTrigger(BaseTrigger):
                     await _look_at_driver(hook, latest, seen)
                 if state == "COMPLETED":  # answer at once, with no API call: what was seen running is enough
                     return {"evidence": SparkOperatorEvidence(snapshots=tuple(snapshots), **_seen(seen)).to_dict()}
-                if state in TERMINAL:
+                if state in SPARK_APPLICATION.terminal:
                     evidence = await hook.driver_evidence(latest, seen["pod"], seen["node"])
                     return {"evidence": SparkOperatorEvidence(snapshots=tuple(snapshots), **evidence).to_dict()}
                 now = time.time()

@@ -47,3 +47,17 @@ def record_events(context: Context, outlets: Iterable[Any], outputs: Iterable[st
                 continue
             count += 1
     return count
+
+
+def record_outputs(
+    context: Context,
+    outlets: Iterable[Any],
+    outputs: Iterable[str],
+    result: Mapping[str, Any],
+    statistics: Mapping[str, Mapping[str, int]],
+) -> None:
+    """One event per output of a successful run: the run's figures, and the output's own from its manifest."""
+    extra = {key: result.get(key) for key in ("name", "outcome", "interruptions", "duration_s")}
+    extra["attempts"] = len(result["attempts"])
+    for output in outputs:
+        record_events(context, outlets, [output], {**extra, **statistics.get(output, {})})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -30,3 +31,9 @@ def output_figures(manifest: dict[str, Any]) -> dict[str, int]:
     output = manifest.get("output")
     source: dict[str, Any] = output if isinstance(output, dict) else manifest
     return {key: int(source[key]) for key in FIGURES if isinstance(source.get(key), int | float)}
+
+
+def read_manifests(outputs: Iterable[str], file_name: str) -> tuple[dict[str, Any], dict[str, dict[str, int]]]:
+    """Each output's manifest (None where unreadable), and the figures of those that were read."""
+    manifests = {output: read_manifest(output, file_name) for output in outputs}
+    return manifests, {output: output_figures(m) for output, m in manifests.items() if m}

@@ -5,6 +5,7 @@ All names start with `airflow_eks_data.` and carry the tags `tenant`, `job` and 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from airflow_eks_data.observability.usage import Usage
@@ -43,11 +44,12 @@ def attempt(outcome: Outcome, usage: Usage, tags: dict[str, str]) -> None:
         stats.gauge(EXECUTORS, usage.executors, tags=tags)
 
 
-def run(outcome: str, interruptions: int, resubmissions: int, cost: float | None, tags: dict[str, str]) -> None:
-    """Once per task try that reached a verdict: `run.<outcome>`, interruptions, resubmissions, cost."""
+def run(result: Mapping[str, Any], tags: dict[str, str]) -> None:
+    """Once per task try that reached a verdict, from its XCom result: `run.<outcome>`, interruptions,
+    resubmissions, cost."""
     stats = _stats()
-    stats.incr(f"{METRIC_PREFIX}.run.{outcome}", tags=tags)
-    stats.incr(INTERRUPTIONS, interruptions, tags=tags)
-    stats.incr(RESUBMISSIONS, resubmissions, tags=tags)
-    if cost is not None:
-        stats.gauge(COST, cost, tags=tags)
+    stats.incr(f"{METRIC_PREFIX}.run.{result['outcome']}", tags=tags)
+    stats.incr(INTERRUPTIONS, result["interruptions"], tags=tags)
+    stats.incr(RESUBMISSIONS, len(result["attempts"]) - 1, tags=tags)
+    if result.get("cost"):
+        stats.gauge(COST, result["cost"]["amount"], tags=tags)

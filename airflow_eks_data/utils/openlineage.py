@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk import Context
 
-    from airflow_eks_data.resolve import ResolvedJob
+    from airflow_eks_data.resolve import ResolvedJob, RunAdditions
 
 FACET = "airflowEksData"
 
@@ -99,7 +99,7 @@ def lineage(
     run = SparkOnEksRunFacet(
         backend=backend,
         application=result.get("name") or job.app_name,
-        namespace=result.get("namespace") or job.namespace,
+        namespace=result.get("location") or job.namespace,
         applicationId=result.get("application_id"),
         tenant=job.tenant_name,
         attempts=len(result.get("attempts") or ()),
@@ -110,3 +110,21 @@ def lineage(
     return OperatorLineage(
         inputs=inputs, outputs=outputs(job.outputs), run_facets={FACET: run}, job_facets={FACET: job_facet}
     )
+
+
+def run_additions(job: ResolvedJob, context: Context, parent: bool | None, transport: bool | None) -> RunAdditions:
+    """Labels naming the task instance (on every pod) and this try's OpenLineage keys; each switch
+    is the operator's argument, else the profile's `lineage`."""
+    from airflow_eks_data.jobspec.names import to_label_value
+    from airflow_eks_data.render.pod_template import DAG_LABEL, RUN_LABEL, TASK_LABEL
+    from airflow_eks_data.resolve import RunAdditions
+
+    ti, lineage = context["ti"], job.profile.lineage
+    conf = spark_conf(
+        job.spark_conf,
+        context,
+        lineage.inject_parent_job_info if parent is None else parent,
+        lineage.inject_transport_info if transport is None else transport,
+    )
+    labels = {DAG_LABEL: ti.dag_id, TASK_LABEL: ti.task_id, RUN_LABEL: ti.run_id}
+    return RunAdditions(labels={key: to_label_value(value) for key, value in labels.items()}, spark_conf=conf)

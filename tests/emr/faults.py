@@ -24,6 +24,7 @@ FAULTS: dict[str, tuple[int, str, str]] = {
     "throttle": (429, "ThrottlingException", "Rate exceeded"),
     "500": (500, "InternalServerException", "We encountered an internal error. Please try again."),
     "503": (503, "ServiceUnavailableException", "Service unavailable"),
+    "408": (408, "Timeout", "Request timed out"),  # a code outside the AWS list: the status decides
     "queue_full": (400, "ValidationException", "The job queue of the virtual cluster is full (maxInQueueJobRuns)"),
 }
 _SERVICE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/")

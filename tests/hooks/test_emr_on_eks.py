@@ -10,14 +10,15 @@ from typing import Any
 
 import pytest
 import yaml
+from botocore.exceptions import ClientError
 
 from airflow_eks_data.hooks.emr_on_eks import AsyncEmrEksHook, EmrEksHook, SubmissionFailed, log_locations
-from airflow_eks_data.outcomes import SubmissionRetrySettings
+from airflow_eks_data.outcomes import Backoff
 from airflow_eks_data.pipeline import prepare
 from tests.conftest import EXAMPLES, PROFILE_PATH
 from tests.emr.moto_emr import REGION, RELEASE_LABEL, ROLE_ARN, EmrMoto
 
-FAST = SubmissionRetrySettings(max_tries=4, backoff_base_seconds=0.01, backoff_cap_seconds=0.05)
+FAST = Backoff(max_tries=4, base_seconds=0.01, cap_seconds=0.05)
 JOBS = sorted((EXAMPLES / "jobs").glob("*.yaml"))
 
 
@@ -213,3 +214,22 @@ def test_log_locations_follow_the_monitoring_configuration() -> None:
         "s3": "s3://logs/emr/vc1/jobs/jr1/",
     }
     assert log_locations(None, "vc1", "jr1", None) == {}
+
+
+@pytest.mark.parametrize("kind", ["408", "503", "throttle"])
+@pytest.mark.parametrize("client", ["sync", "async"])
+def test_reads_retry_transient_errors_up_to_the_budget(
+    aws_conn: str, moto_server: EmrMoto, virtual_cluster: str, kind: str, client: str
+) -> None:
+    def call() -> object:
+        if client == "sync":
+            return hook().list_job_runs(virtual_cluster)
+        return asyncio.run(AsyncEmrEksHook(retry=FAST).list_job_runs(virtual_cluster)).runs
+
+    moto_server.faults.fail_next("ListJobRuns", kind, times=FAST.max_tries - 1)
+    assert call() == []
+    assert moto_server.faults.calls["ListJobRuns"] == FAST.max_tries
+    moto_server.faults.fail_next("ListJobRuns", kind, times=FAST.max_tries)
+    with pytest.raises(ClientError):
+        call()
+    assert moto_server.faults.calls["ListJobRuns"] == 2 * FAST.max_tries

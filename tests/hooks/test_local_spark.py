@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import logging
 import os
 import sys
 import threading
@@ -10,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from airflow_eks_data.hooks.local_spark import LocalSparkHook, java_major_version
-from airflow_eks_data.render.spark_submit import SparkSubmit
+from airflow_eks_data.hooks.local_spark import LocalSparkHook, java_major_version, spark_version_of
+from airflow_eks_data.jobspec import PlatformProfile, SparkJob
+from airflow_eks_data.render.spark_submit import SparkSubmit, render_spark_submit
+from airflow_eks_data.resolve import resolve
 
 PRINT_AND_EXIT = """
 import os, sys
@@ -123,3 +127,81 @@ def test_finds_the_installed_spark_submit_and_java_17() -> None:
     assert path.parent.parent.name == "pyspark"
     assert hook.command(SparkSubmit(argv=["spark-submit", "--version"]))[0] == str(path)
     assert java_major_version("java") >= 17
+
+
+def fake_pyspark(tmp_path: Path, version_py: str) -> str:
+    """A pyspark-shaped directory whose `bin/spark-submit` is a shell script: no JVM."""
+    home = tmp_path / "site-packages" / "pyspark"
+    (home / "bin").mkdir(parents=True)
+    (home / "version.py").write_text(version_py)
+    submit = home / "bin" / "spark-submit"
+    submit.write_text("#!/bin/sh\necho submitted\n")
+    submit.chmod(0o755)
+    return str(submit)
+
+
+def test_spark_version_of_reads_the_files_beside_spark_submit(tmp_path: Path) -> None:
+    assert spark_version_of(fake_pyspark(tmp_path, "__version__: str = '4.1.2'\n")) == "4.1.2"
+    distribution = tmp_path / "spark-3.5.3-bin-hadoop3"
+    (distribution / "bin").mkdir(parents=True)
+    (distribution / "RELEASE").write_text("Spark 3.5.3 built for Hadoop 3.3.4\n")
+    assert spark_version_of(str(distribution / "bin" / "spark-submit")) == "3.5.3"
+    assert spark_version_of(str(tmp_path / "nowhere" / "bin" / "spark-submit")) is None
+
+
+def test_spark_version_of_the_installed_pyspark() -> None:
+    pyspark = pytest.importorskip("pyspark")
+    spec = importlib.util.find_spec("pyspark")
+    assert spec is not None and spec.submodule_search_locations
+    script = Path(next(iter(spec.submodule_search_locations))) / "bin" / "spark-submit"
+    assert spark_version_of(str(script)) == pyspark.__version__
+
+
+@pytest.fixture
+def hook_log(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    """The hook's warnings through a standard logger that `caplog` sees (the task SDK's goes to structlog)."""
+    logger = logging.getLogger("tests.local_spark")
+    monkeypatch.setattr(LocalSparkHook, "log", property(lambda self: logger))
+    caplog.set_level(logging.WARNING, logger="tests.local_spark")
+    return caplog
+
+
+def test_a_35_profile_on_pyspark_4_is_said_once_and_still_runs(
+    tmp_path: Path, profile: PlatformProfile, hook_log: pytest.LogCaptureFixture
+) -> None:
+    assert profile.spark_version and profile.spark_version.startswith("3.5.")
+    job = SparkJob.from_dict(
+        {
+            "name": "compact-table",
+            "tenant": "datalake",
+            "main_application_file": "jobs/compact.py",
+            "labels": {"team": "t", "cost-center": "c"},
+        }
+    )
+    spark_submit = fake_pyspark(tmp_path, "__version__: str = '4.3.0'\n")
+    submit = render_spark_submit(resolve(job, profile), spark_submit=spark_submit)
+    seen: list[str] = []
+    assert LocalSparkHook().run(submit, seen.append) == 0
+    assert seen == ["submitted"]
+    notes = [record.getMessage() for record in hook_log.records if "spark_version is" in record.getMessage()]
+    assert notes == [
+        f"spark_version is {profile.spark_version} (profile:compaction) but the local spark-submit is Spark 4.3.0: "
+        "the local run uses Spark 4.3, not 3.5; for the same Spark as the cluster, install pyspark==3.5.* in "
+        "this environment"
+    ]
+
+
+def test_a_matching_local_spark_says_nothing(
+    tmp_path: Path, profile: PlatformProfile, hook_log: pytest.LogCaptureFixture
+) -> None:
+    job = SparkJob.from_dict(
+        {
+            "name": "compact-table",
+            "tenant": "datalake",
+            "main_application_file": "jobs/compact.py",
+            "labels": {"team": "t", "cost-center": "c"},
+        }
+    )
+    submit = render_spark_submit(resolve(job, profile), spark_submit=fake_pyspark(tmp_path, "__version__ = '3.5.6'\n"))
+    assert LocalSparkHook().run(submit, lambda _: None) == 0
+    assert not [record for record in hook_log.records if "spark_version is" in record.getMessage()]

@@ -4,8 +4,15 @@ never left open."""
 from __future__ import annotations
 
 import asyncio
+import threading
 
-from airflow_eks_data.hooks.spark_operator import AsyncSparkOperatorHook
+import pytest
+
+from airflow_eks_data.hooks.spark_operator import AsyncSparkOperatorHook, SparkOperatorHook
+from airflow_eks_data.outcomes import Backoff
+from airflow_eks_data.outcomes.retrying import status_of
+from tests.kubeapi.fixtures import KubeApiFactory
+from tests.kubeapi.server import KubeApiServer
 
 
 def closed(api_client: object) -> bool:
@@ -59,3 +66,70 @@ def test_renewals_racing_many_calls_never_break_one(kube_conn: str) -> None:
         return sum("items" in listing for listings in per_wait for listing in listings)
 
     assert asyncio.run(scenario()) == 90
+
+
+FAST = Backoff(max_tries=4, base_seconds=0.05, cap_seconds=0.2)
+
+
+def sync_hook(conn_id: str) -> SparkOperatorHook:
+    hook = SparkOperatorHook(conn_id=conn_id)
+    hook.retry_settings = FAST
+    return hook
+
+
+def async_list(conn_id: str) -> dict[str, object]:
+    async def scenario() -> dict[str, object]:
+        hook = AsyncSparkOperatorHook(conn_id=conn_id)
+        hook.retry_settings = FAST
+        try:
+            return await hook.list_applications("default")
+        finally:
+            await hook.close()
+
+    return asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("status", [408, 429, 500, 503])
+@pytest.mark.parametrize("client", ["sync", "async"])
+def test_transient_statuses_are_retried_up_to_the_budget(
+    kube_api: KubeApiServer, kube_conn: str, status: int, client: str
+) -> None:
+    def call() -> object:
+        return sync_hook(kube_conn).find_applications("default", {}) if client == "sync" else async_list(kube_conn)
+
+    kube_api.faults.error(status, times=FAST.max_tries - 1, resources={"sparkapplications"})
+    call()
+    assert kube_api.counters[("list", "sparkapplications")] == FAST.max_tries
+    kube_api.faults.error(status, times=FAST.max_tries, resources={"sparkapplications"})
+    with pytest.raises(Exception) as failed:
+        call()
+    assert status_of(failed.value) == status
+    assert kube_api.counters[("list", "sparkapplications")] == 2 * FAST.max_tries
+
+
+@pytest.mark.parametrize("client", ["sync", "async"])
+def test_401_renews_the_client_within_the_budget(
+    kube_api_factory: KubeApiFactory, monkeypatch: pytest.MonkeyPatch, client: str
+) -> None:
+    """An expired token is renewed from the rotated kubeconfig; a token that never comes back costs
+    exactly the budget, not more and not fewer tries."""
+    server = kube_api_factory(token_auth=True)
+    monkeypatch.setenv("AIRFLOW_CONN_KUBE_TOKEN", server.airflow_connection_json())
+
+    def call() -> object:
+        conn_id = "kube_token"
+        return sync_hook(conn_id).find_applications("default", {}) if client == "sync" else async_list(conn_id)
+
+    call()
+    server.tokens.expire()
+    rotation = threading.Timer(0.05, server.rotate_token)
+    rotation.start()
+    call()
+    rotation.join()
+    assert 1 <= server.tokens.rejected < FAST.max_tries
+    server.tokens.expire()
+    rejected = server.tokens.rejected
+    with pytest.raises(Exception) as failed:
+        call()
+    assert status_of(failed.value) == 401
+    assert server.tokens.rejected - rejected == FAST.max_tries

@@ -13,6 +13,7 @@ import pytest
 from airflow_eks_data.backends.base import Attempt
 from airflow_eks_data.errors import SpecError
 from airflow_eks_data.operators.spark_on_eks import SparkOnEksOperator
+from airflow_eks_data.pipeline import prepare
 from airflow_eks_data.triggers.events import app_state
 from tests.conftest import PROFILE_PATH
 from tests.dagrun import DagResult, run_dag
@@ -127,10 +128,10 @@ def test_worker_death_after_create_reattaches(cluster: KubeApiServer, airflow_ho
         from airflow_eks_data.operators.spark_on_eks import SparkOnEksOperator
 
         class DiesAfterCreate(SparkOnEksOperator):
-            def _wait(self, context, run, state):
+            def _wait(self, context, state):
                 if context["ti"].try_number == 1:
                     raise SystemExit("worker killed after create, before defer")
-                return super()._wait(context, run, state)
+                return super()._wait(context, state)
 
         with DAG("so_worker_death", schedule=None, catchup=False):
             DiesAfterCreate(task_id="spark", job={job()!r}, profile={str(PROFILE_PATH)!r}, retries=1,
@@ -182,7 +183,7 @@ def test_faults_still_reach_the_right_outcome(cluster: KubeApiServer, airflow_ho
 def test_on_kill_deletes_the_application(cluster: KubeApiServer) -> None:
     cluster.script("compact-events-*", Hold())
     operator = SparkOnEksOperator(task_id="spark", job=job(), profile=PROFILE_PATH, deferrable=False)
-    prepared = operator._prepare("compact-events-kill")
+    prepared = prepare(job(), PROFILE_PATH, app_name="compact-events-kill")
     operator._run = operator.backend_impl.submit(prepared, Attempt("key", 1, 1))
     cluster.wait_for_state("compact-events-kill", "RUNNING", namespace=NAMESPACE)
     operator.on_kill()
@@ -234,14 +235,14 @@ def test_task_state_store_finds_the_run_without_labels(cluster: KubeApiServer, a
         from airflow_eks_data.operators.spark_on_eks import SparkOnEksOperator
 
         class ForgetsLabelsAndDies(SparkOnEksOperator):
-            def _wait(self, context, run, state):
+            def _wait(self, context, state):
                 if context["ti"].try_number == 1:
                     self.backend_impl.hook.custom_object_client.patch_namespaced_custom_object(
-                        "sparkoperator.k8s.io", "v1beta2", run.namespace, "sparkapplications", run.name,
+                        "sparkoperator.k8s.io", "v1beta2", state.run.location, "sparkapplications", state.run.name,
                         {{"metadata": {{"labels": {{"airflow-eks-data/task-key": None}}}}}},
                     )
                     raise SystemExit("worker killed after create, before defer")
-                return super()._wait(context, run, state)
+                return super()._wait(context, state)
 
         with DAG("so_state_store", schedule=None, catchup=False):
             ForgetsLabelsAndDies(task_id="spark", job={job()!r}, profile={str(PROFILE_PATH)!r}, retries=1,

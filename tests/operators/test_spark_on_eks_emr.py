@@ -11,6 +11,7 @@ import yaml
 
 from airflow_eks_data.backends.base import Attempt
 from airflow_eks_data.operators.spark_on_eks import SparkOnEksOperator
+from airflow_eks_data.pipeline import prepare
 from tests.conftest import PROFILE_PATH
 from tests.dagrun import DagResult, run_dag
 from tests.emr.fixtures import boto_client
@@ -134,10 +135,10 @@ def test_worker_death_after_submit_reattaches(
     play(moto_server, [COMPLETED])
     dies = """
         class Operator(SparkOnEksOperator):
-            def _wait(self, context, run, state):
+            def _wait(self, context, state):
                 if context["ti"].try_number == 1:
                     raise SystemExit("worker killed after submit, before defer")
-                return super()._wait(context, run, state)
+                return super()._wait(context, state)
     """
     result = run_emr(airflow_home, tmp_path, "emr_worker_death", virtual_cluster, moto_server, dies)
     assert result.state == "success" and result.tries["spark"] == 2
@@ -161,7 +162,9 @@ def test_throttling_and_5xx_at_20_percent_still_reach_the_right_outcome(
 def test_on_kill_cancels_the_job_run(moto_server: EmrMoto, aws_conn: str, virtual_cluster: str, tmp_path: Path) -> None:
     path = profile_for(virtual_cluster, moto_server, tmp_path)
     operator = SparkOnEksOperator(task_id="spark", job=JOB, profile=path, backend="emr_on_eks", deferrable=False)
-    operator._run = operator.backend_impl.submit(operator._prepare("compact-events-kill"), Attempt("key", 1, 1))
+    operator._run = operator.backend_impl.submit(
+        prepare(JOB, path, target="emr_on_eks", app_name="compact-events-kill"), Attempt("key", 1, 1)
+    )
     operator.on_kill()
     [run] = moto_server.runs(virtual_cluster)
     assert run.state in ("CANCEL_PENDING", "CANCELLED")

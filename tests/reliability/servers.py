@@ -25,7 +25,8 @@ import yaml
 
 from airflow_eks_data.backends.emr_on_eks import ATTEMPT_TAG, TASK_KEY_TAG, TRY_TAG
 from airflow_eks_data.backends.spark_operator import ATTEMPT_LABEL, TASK_KEY_LABEL, TRY_LABEL
-from airflow_eks_data.triggers.events import TERMINAL, app_state
+from airflow_eks_data.outcomes.states import SPARK_APPLICATION
+from airflow_eks_data.triggers.events import app_state
 from tests.conftest import PROFILE_PATH
 from tests.emr.faults import Faults as EmrFaults
 from tests.emr.fixtures import NO_BOTOCORE_RETRIES, create_virtual_cluster
@@ -197,14 +198,14 @@ class Servers:
         return [
             str(app["metadata"]["name"])
             for app in apps
-            if app_state(app) not in TERMINAL and not app["metadata"].get("deletionTimestamp")
+            if app_state(app) not in SPARK_APPLICATION.terminal and not app["metadata"].get("deletionTimestamp")
         ]
 
     def all_running(self) -> list[str]:
         """Every run on either server that has not ended."""
         emr = [str(run.id) for run in list(self.emr.backend.job_runs.values()) if run.state in EMR_ACTIVE]
         apps = self.kube.list("SparkApplication")
-        return emr + [str(a["metadata"]["name"]) for a in apps if app_state(a) not in TERMINAL]
+        return emr + [str(a["metadata"]["name"]) for a in apps if app_state(a) not in SPARK_APPLICATION.terminal]
 
 
 @contextmanager

@@ -6,7 +6,8 @@ import pytest
 
 from airflow_eks_data.errors import SpecError
 from airflow_eks_data.jobspec import PlatformProfile, SparkJob
-from airflow_eks_data.render.emr_on_eks import job_run_name, render_emr_job_run
+from airflow_eks_data.pipeline import prepare
+from airflow_eks_data.render.emr_on_eks import EmrJobRun, explain_emr_job_run, job_run_name, render_emr_job_run
 from airflow_eks_data.resolve import resolve
 from airflow_eks_data.validate.emr import emr_request_problems
 
@@ -135,3 +136,94 @@ def test_a_wrong_job_template_setting_fails_when_the_profile_loads(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         PlatformProfile.model_validate({**profile.model_dump(), "emr": {**profile.emr.model_dump(), **emr}})
+
+
+EMR_IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/emr-spark/compaction:emr-7.5.0-2026.11"
+IMAGE_KEY = "spark.kubernetes.container.image"
+
+
+def _properties(run: EmrJobRun) -> dict[str, str]:
+    [defaults] = run.request["configurationOverrides"]["applicationConfiguration"]
+    return dict(defaults["properties"])
+
+
+def _with_emr(profile: PlatformProfile, **emr: object) -> PlatformProfile:
+    return PlatformProfile.model_validate({**profile.model_dump(), "emr": {**profile.emr.model_dump(), **emr}})
+
+
+def test_a_jobs_emr_custom_image_is_rendered_with_its_origin(job: SparkJob, profile: PlatformProfile) -> None:
+    resolved = resolve(_job(job, image=EMR_IMAGE), profile)
+    run = render_emr_job_run(resolved)
+    assert _properties(run)[IMAGE_KEY] == EMR_IMAGE
+    assert emr_request_problems(run.request) == []
+    origins = {path: origin for path, _, origin in explain_emr_job_run(resolved)}
+    key = f"configurationOverrides.applicationConfiguration[0].properties[{IMAGE_KEY}]"
+    assert origins[key] == f"job:{job.name}"
+
+
+def test_the_profiles_spark_operator_image_is_not_sent_to_emr(job: SparkJob, profile: PlatformProfile) -> None:
+    """The example profile's image is Apache Spark's and not under `emr.allowed_images`: the release's own
+    image runs, as it did before EMR honoured images."""
+    assert profile.image and profile.emr.allowed_images
+    assert not profile.image.startswith(tuple(profile.emr.allowed_images))
+    run = render_emr_job_run(resolve(job, profile))
+    assert IMAGE_KEY not in _properties(run)
+    assert IMAGE_KEY not in run.request["jobDriver"]["sparkSubmitJobDriver"].get("sparkSubmitParameters", "")
+
+
+def test_a_jobs_image_outside_the_emr_images_is_refused(job: SparkJob, profile: PlatformProfile) -> None:
+    """Allowed by the registry guardrail, but an Apache Spark image: refused when the job is prepared, naming
+    the field, the value and the EMR images allowed."""
+    oss = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/spark:3.5.1-scala2.12-java17-ubuntu"
+    with pytest.raises(SpecError) as caught:
+        prepare(_job(job, image=oss), profile, target="emr_on_eks")
+    [problem] = caught.value.problems
+    assert (problem.path, problem.value) == ("image", oss)
+    assert "emr-image" in problem.rule and "123456789012.dkr.ecr.eu-west-1.amazonaws.com/emr-spark/" in problem.rule
+    assert prepare(_job(job, image=oss), profile, target="spark_operator").document["spec"]["image"] == oss
+
+
+def test_without_emr_allowed_images_the_profiles_image_is_honoured(job: SparkJob, profile: PlatformProfile) -> None:
+    """Nothing in the profile tells an EMR custom image from another: the image is used (the EMR how-to
+    says it must be built FROM the release's base image), attributed to the profile."""
+    open_profile = _with_emr(profile, allowed_images=[])
+    resolved = resolve(job, open_profile)
+    run = render_emr_job_run(resolved)
+    assert _properties(run)[IMAGE_KEY] == open_profile.image
+    assert emr_request_problems(run.request) == []
+    explained = [(path, origin) for path, _, origin in explain_emr_job_run(resolved) if IMAGE_KEY in path]
+    assert explained == [
+        (f"configurationOverrides.applicationConfiguration[0].properties[{IMAGE_KEY}]", f"profile:{profile.name}")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("image", "refused"),
+    [
+        ("123456789012.dkr.ecr.eu-west-1.amazonaws.com/spark/emr-7.5.0:latest", False),
+        ("123456789012.dkr.ecr.eu-west-1.amazonaws.com/spark/emr-6.15.0:latest", True),
+    ],
+)
+def test_an_emr_base_image_must_match_the_release_label(
+    job: SparkJob, profile: PlatformProfile, image: str, refused: bool
+) -> None:
+    open_profile = _with_emr(profile, allowed_images=[])
+    if refused:
+        with pytest.raises(SpecError, match=r"image.*emr-image: an EMR 6\.15\.0 base image cannot run.*emr-7\.5\.0"):
+            render_emr_job_run(resolve(_job(job, image=image), open_profile))
+    else:
+        assert _properties(render_emr_job_run(resolve(_job(job, image=image), open_profile)))[IMAGE_KEY] == image
+
+
+def test_a_job_template_gets_the_image_through_its_submit_parameters(job: SparkJob, profile: PlatformProfile) -> None:
+    small = PlatformProfile.model_validate({**profile.model_dump(), "spark_conf": {}, "local_storage": {}})
+    templated = _templated(small, SparkSubmitParameters="{spark_submit_parameters}")
+    run = render_emr_job_run(resolve(_job(job, image=EMR_IMAGE), templated))
+    assert emr_request_problems(run.request) == []
+    submit = shlex.split(run.request["jobTemplateParameters"]["SparkSubmitParameters"])
+    assert f"{IMAGE_KEY}={EMR_IMAGE}" in submit
+
+
+def test_a_tenant_cannot_reach_the_emr_image_through_spark_conf(job: SparkJob, profile: PlatformProfile) -> None:
+    with pytest.raises(SpecError, match="platform-key"):
+        prepare(_job(job, spark_conf={IMAGE_KEY: EMR_IMAGE}), profile, target="emr_on_eks")

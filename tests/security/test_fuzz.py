@@ -419,7 +419,7 @@ def test_ttl_beyond_int64(crd_validator: Draft7Validator) -> None:
 
 @pytest.mark.parametrize("template", ["https://x/{job}", "https://x/{0}", "https://x/{", "https://x/{name.real}"])
 def test_ui_templates_are_checked_when_loaded(template: str) -> None:
-    from airflow_eks_data.links.spark import link_urls
+    from airflow_eks_data.links.urls import link_urls
 
     try:
         profile = PlatformProfile.from_dict({**BASE_PROFILE, "ui": {"spark_ui_url": template}})

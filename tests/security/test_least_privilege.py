@@ -16,6 +16,7 @@ import yaml
 
 from airflow_eks_data.backends.base import Attempt
 from airflow_eks_data.operators.spark_on_eks import SparkOnEksOperator
+from airflow_eks_data.pipeline import prepare
 from tests.conftest import PROFILE_PATH, REPO
 from tests.dagrun import DagResult, run_dag
 from tests.kubeapi.rbac import Rbac
@@ -52,7 +53,7 @@ def kill_running(server: KubeApiServer, name: str) -> SparkOnEksOperator:
     """Submit through the operator's backend, wait until it runs, then call on_kill (a user's kill)."""
     server.script(name, Hold())
     operator = SparkOnEksOperator(task_id="spark", job=job(), profile=PROFILE_PATH, deferrable=False)
-    operator._run = operator.backend_impl.submit(operator._prepare(name), Attempt("key", 1, 1))
+    operator._run = operator.backend_impl.submit(prepare(job(), PROFILE_PATH, app_name=name), Attempt("key", 1, 1))
     server.wait_for_state(name, "RUNNING", namespace=NAMESPACE)
     operator.on_kill()
     return operator

@@ -13,7 +13,7 @@ import pytest
 from airflow_eks_data.outcomes import Outcome
 from airflow_eks_data.triggers.emr_job_run import EmrEksJobRunTrigger
 from airflow_eks_data.triggers.events import event_classification
-from airflow_eks_data.triggers.job_run_poller import JITTER, POLLERS
+from airflow_eks_data.triggers.job_run_poller import JITTER, POLL_RETRIES, POLLERS
 from tests.emr.moto_emr import RELEASE_LABEL, ROLE_ARN, EmrMoto
 
 INTERVAL = 0.3
@@ -227,3 +227,22 @@ def test_throttling_stretches_the_interval_but_loses_nothing(
     assert outcomes == [Outcome.FAILED, Outcome.SUCCEEDED] * 5
     assert sum(moto_server.faults.injected.values()) > 0
     assert moto_server.faults.calls["DescribeJobRun"] < 3 * len(run_ids)
+
+
+@pytest.mark.parametrize("kind", ["408", "503"])
+def test_list_errors_past_the_sweep_retries_do_not_end_the_wait(
+    moto_server: EmrMoto, aws_conn: str, virtual_cluster: str, kind: str
+) -> None:
+    """A sweep retries ListJobRuns `POLL_RETRIES.max_tries` times; past that the wait goes on and the
+    next sweep tries again (the campaign's "503 on ListJobRuns" must never fail a wait)."""
+    run_id = start(moto_server, virtual_cluster, f"flaky-{kind}")
+    moto_server.faults.fail_next("ListJobRuns", kind, times=POLL_RETRIES.max_tries + 1)
+
+    async def scenario() -> dict[str, Any]:
+        later(0.5, lambda: moto_server.set_state(run_id, "COMPLETED"))
+        return await first_event(trigger(virtual_cluster, run_id))
+
+    event = asyncio.run(scenario())
+    assert event_classification(event)[0].outcome is Outcome.SUCCEEDED
+    assert moto_server.faults.calls["ListJobRuns"] >= POLL_RETRIES.max_tries + 2
+    assert moto_server.faults.injected[kind] == POLL_RETRIES.max_tries + 1

@@ -1,0 +1,66 @@
+"""Which run states each backend can report, as data: the one table per backend everything reads.
+
+`active`: the run can still change (the Spark Operator's UNKNOWN and SUSPENDED included: neither is
+terminal). `terminal`: it will not change again. `succeeded`: the terminal state of a success.
+`finished`: nothing runs any more, so nothing is left to cancel or delete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class StateTable:
+    active: frozenset[str]
+    terminal: frozenset[str]
+    succeeded: frozenset[str]
+
+    @property
+    def finished(self) -> frozenset[str]:
+        return self.terminal
+
+    def __post_init__(self) -> None:
+        if self.active & self.terminal or not self.succeeded <= self.terminal:
+            raise ValueError("a state is either active or terminal, and success is terminal")
+
+
+SPARK_APPLICATION = StateTable(
+    # "" is NEW; the operator's `util.IsTerminated` is true for COMPLETED and FAILED only.
+    active=frozenset(
+        {
+            "",
+            "SUBMITTED",
+            "RUNNING",
+            "SUBMISSION_FAILED",
+            "SUCCEEDING",
+            "FAILING",
+            "PENDING_RERUN",
+            "INVALIDATING",
+            "SUSPENDING",
+            "SUSPENDED",
+            "RESUMING",
+            "UNKNOWN",
+        }
+    ),
+    terminal=frozenset({"COMPLETED", "FAILED"}),
+    succeeded=frozenset({"COMPLETED"}),
+)
+"""`status.applicationState.state` of a kubeflow Spark Operator SparkApplication."""
+
+EMR_JOB_RUN = StateTable(
+    active=frozenset({"PENDING", "SUBMITTED", "RUNNING", "CANCEL_PENDING"}),  # CANCEL_PENDING may still run
+    terminal=frozenset({"COMPLETED", "FAILED", "CANCELLED"}),
+    succeeded=frozenset({"COMPLETED"}),
+)
+"""`state` of an EMR on EKS (`emr-containers`) job run."""
+
+ANY_FINISHED = SPARK_APPLICATION.finished | EMR_JOB_RUN.finished
+"""States after which nothing runs any more, whichever backend reported them."""
+
+
+def application_state(snapshot: Mapping[str, Any]) -> str:
+    """`applicationState.state` of a SparkApplication's `status` ("" while it is NEW)."""
+    return str((snapshot.get("applicationState") or {}).get("state") or "")

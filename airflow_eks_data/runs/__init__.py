@@ -1,0 +1,1 @@
+"""A run of a job across attempts and deferrals: its state, its steps, its result. Pure."""
