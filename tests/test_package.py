@@ -82,7 +82,7 @@ SUBPACKAGE_EXPORTS = {
     "operators": ["SparkOnEksOperator"],
     "sensors": ["EmrEksJobRunSensor", "SparkApplicationSensor"],
     "hooks": ["AsyncEmrEksHook", "AsyncSparkOperatorHook", "EmrEksHook", "LocalSparkHook", "SparkOperatorHook"],
-    "triggers": ["EmrEksJobRunTrigger", "ResubmitAfterTrigger", "SparkApplicationTrigger"],
+    "triggers": ["EmrEksJobRunTrigger", "ResubmitAfterTrigger", "SparkApplicationTrigger", "SparkSubmitExitTrigger"],
     "links": ["EmrJobRunLink", "SparkHistoryLink", "SparkUiLink"],
 }
 

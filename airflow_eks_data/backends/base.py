@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Protocol
 
 from airflow_eks_data.runs.state import Run, RunState
 
@@ -26,8 +26,7 @@ class Connections:
     log: Callable[[str], None] = print
 
 
-@dataclass(frozen=True)
-class Attempt:
+class Attempt(NamedTuple):
     """Identity of one attempt: the task's key and try, and the attempt within the try."""
 
     key: str
@@ -42,6 +41,11 @@ class WaitSettings:
     startup_timeout: float | None
     poll_interval: float
     log_interval: float | None = None
+
+    def trigger_kwargs(self, *names: str) -> dict[str, Any]:
+        """The times every trigger takes, and the other settings in `names` that this one takes too."""
+        kwargs = {"started_at": self.started_at, "deadline": self.deadline, "poll_interval": self.poll_interval}
+        return kwargs | {name: getattr(self, name) for name in names}
 
     @classmethod
     def of(

@@ -80,16 +80,8 @@ class EmrOnEksBackend:
         return Run(name=str(started["id"]), location=request["virtualClusterId"], attempt=attempt.number)
 
     def trigger(self, run: Run, wait: WaitSettings, state: dict[str, Any]) -> EmrEksJobRunTrigger:
-        return EmrEksJobRunTrigger(
-            run.location,
-            run.name,
-            self.aws_conn_id,
-            self.region_name,
-            started_at=wait.started_at,
-            deadline=wait.deadline,
-            poll_interval=wait.poll_interval,
-            state=state,
-        )
+        connection = (self.aws_conn_id, self.region_name)
+        return EmrEksJobRunTrigger(run.location, run.name, *connection, state=state, **wait.trigger_kwargs())
 
     def cancel(self, run: Run | None) -> None:
         if run is not None:

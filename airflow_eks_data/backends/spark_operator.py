@@ -65,17 +65,8 @@ class SparkOperatorBackend:
         return Run(name=meta["name"], location=meta["namespace"], attempt=attempt.number, created=created)
 
     def trigger(self, run: Run, wait: WaitSettings, state: dict[str, Any]) -> SparkApplicationTrigger:
-        return SparkApplicationTrigger(
-            run.name,
-            run.location,
-            self.kubernetes_conn_id,
-            started_at=wait.started_at,
-            deadline=wait.deadline,
-            startup_timeout=wait.startup_timeout,
-            poll_interval=wait.poll_interval,
-            log_interval=wait.log_interval,
-            state=state,
-        )
+        settings = wait.trigger_kwargs("startup_timeout", "log_interval")
+        return SparkApplicationTrigger(run.name, run.location, self.kubernetes_conn_id, state=state, **settings)
 
     def cancel(self, run: Run | None) -> None:
         if run is not None:

@@ -47,6 +47,12 @@ def driver_pod_name(application: Mapping[str, Any]) -> str:
     return str(info.get("podName") or f"{application['metadata']['name']}-driver")
 
 
+def driver_log(application: Mapping[str, Any]) -> dict[str, str]:
+    """The pod and container of the driver's log, as `read_namespaced_pod_log` takes them."""
+    namespace = application["metadata"]["namespace"]
+    return {"name": driver_pod_name(application), "namespace": namespace, "container": CONTAINER["driver"]}
+
+
 def _configuration() -> Any:
     from kubernetes import client  # type: ignore[import-untyped]
 
@@ -148,9 +154,7 @@ class SparkOperatorHook(KubernetesHook):
             response = self._call(
                 "core_v1_client",
                 "read_namespaced_pod_log",
-                name=driver_pod_name(application),
-                namespace=application["metadata"]["namespace"],
-                container=CONTAINER["driver"],
+                **driver_log(application),
                 tail_lines=lines,
                 _preload_content=False,
                 missing=None,
@@ -264,9 +268,7 @@ class AsyncSparkOperatorHook(AsyncKubernetesHook):
             "read_namespaced_pod_log",
             "CoreV1Api",
             tolerated=frozenset({BAD_REQUEST, NOT_FOUND, FORBIDDEN}),
-            name=driver_pod_name(application),
-            namespace=application["metadata"]["namespace"],
-            container=CONTAINER["driver"],
+            **driver_log(application),
             since_seconds=seconds,
             timestamps=True,
             limit_bytes=LOG_LIMIT_BYTES,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
@@ -44,6 +45,20 @@ class StrictModel(BaseModel):
             return super().model_validate(obj, *args, **kwargs)
         except ValidationError as exc:
             raise _spec_error(cls, exc) from None
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> Self:
+        """Load and validate a YAML file; any problem raises `SpecError` naming the file."""
+        from airflow_eks_data.jobspec.loading import load_model_file
+
+        return load_model_file(cls, path)
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str | None = None) -> Self:
+        """Validate a mapping; any problem raises `SpecError`."""
+        from airflow_eks_data.jobspec.loading import load_model
+
+        return load_model(cls, data, source)
 
     @field_validator("*")
     @classmethod

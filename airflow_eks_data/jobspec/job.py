@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -86,17 +86,3 @@ class SparkJob(JobSettings):
         if self.type in ("Scala", "Java") and not self.main_class:
             raise ValueError(f"main_class: required for {self.type} jobs")
         return self
-
-    @classmethod
-    def from_yaml(cls, path: str | Path) -> SparkJob:
-        """Load and validate a job file; any problem raises `SpecError` naming the file."""
-        from airflow_eks_data.jobspec.loading import load_model_file
-
-        return load_model_file(cls, path)
-
-    @classmethod
-    def from_dict(cls, data: Any, source: str | None = None) -> SparkJob:
-        """Validate a mapping; any problem raises `SpecError`."""
-        from airflow_eks_data.jobspec.loading import load_model
-
-        return load_model(cls, data, source)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import string
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
@@ -334,17 +333,3 @@ class PlatformProfile(JobSettings):
         if len(value) > 63 or not DNS_LABEL.match(value):
             raise ValueError(DNS_LABEL_RULE)
         return value
-
-    @classmethod
-    def from_yaml(cls, path: str | Path) -> PlatformProfile:
-        """Load and validate a profile file; any problem raises `SpecError` naming the file."""
-        from airflow_eks_data.jobspec.loading import load_model_file
-
-        return load_model_file(cls, path)
-
-    @classmethod
-    def from_dict(cls, data: Any, source: str | None = None) -> PlatformProfile:
-        """Validate a mapping; any problem raises `SpecError`."""
-        from airflow_eks_data.jobspec.loading import load_model
-
-        return load_model(cls, data, source)

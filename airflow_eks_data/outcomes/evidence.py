@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, TypeAdapter
 
 from airflow_eks_data.outcomes.model import FrozenModel
+from airflow_eks_data.targets import Target
 
 JsonDict = dict[str, Any]
 
@@ -51,7 +52,7 @@ class SparkOperatorEvidence(KubeEvidence):
     retries from FAILING, so a snapshot taken then is the only place the cause survives.
     """
 
-    kind: Literal["spark_operator"] = "spark_operator"
+    kind: Literal[Target.SPARK_OPERATOR] = Target.SPARK_OPERATOR
     snapshots: tuple[JsonDict, ...] = Field((), description="`status` objects of the SparkApplication, oldest first.")
     app_deleted: bool = Field(
         False, description="The SparkApplication disappeared (404) while we waited: someone deleted it."
@@ -61,7 +62,7 @@ class SparkOperatorEvidence(KubeEvidence):
 class EmrEvidence(KubeEvidence):
     """An EMR on EKS wait: the last DescribeJobRun `jobRun`, plus Kubernetes evidence when readable."""
 
-    kind: Literal["emr_on_eks"] = "emr_on_eks"
+    kind: Literal[Target.EMR_ON_EKS] = Target.EMR_ON_EKS
     job_run: JsonDict = Field(description="`jobRun` from DescribeJobRun (state, failureReason, stateDetails).")
 
 

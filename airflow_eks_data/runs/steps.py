@@ -8,42 +8,38 @@ made here, with no I/O, so it can be tested and replayed.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from airflow_eks_data.outcomes import Action, AttemptRecord, Classification, Decision, RetrySettings, decide
+from airflow_eks_data.outcomes.states import ANY_FINISHED
 from airflow_eks_data.runs.state import Run, RunState
-from airflow_eks_data.triggers.events import FINISHED
 
 # -- events: what happened ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Began:
+class Began(NamedTuple):
     """A try started; `adopted` is this task's run from an earlier try, still running or succeeded."""
 
     adopted: Run | None = None
 
 
-@dataclass(frozen=True)
-class Submitted:
+class Submitted(NamedTuple):
     run: Run
     at: float
 
 
-@dataclass(frozen=True)
-class Finished:
+class Finished(NamedTuple):
     """A wait ended with this verdict; `last_state` is the run's last known state, if any, and
     `app_id` the Spark application id, once the backend reported one."""
 
     classification: Classification
     last_state: str | None
-    usage: dict[str, Any] = field(default_factory=dict)
+    usage: dict[str, Any]
     app_id: str | None = None
 
 
-@dataclass(frozen=True)
-class BackoffElapsed:
+class BackoffElapsed(NamedTuple):
     pass
 
 
@@ -120,7 +116,7 @@ def _finished(state: RunState, event: Finished, settings: RetrySettings, rng: ra
         }
     )
     # A wait that timed out or got stuck leaves the run going: nothing may keep running.
-    cancel = event.last_state not in FINISHED
+    cancel = event.last_state not in ANY_FINISHED
     if decision.action is Action.SUCCEED:
         return Step(done, Succeed(), decision)
     if decision.action is Action.RESUBMIT:

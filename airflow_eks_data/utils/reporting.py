@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from airflow_eks_data.backends.registry import registration
 from airflow_eks_data.links.spark import push_links
 from airflow_eks_data.links.urls import result_links
 from airflow_eks_data.observability.usage import Usage
@@ -46,7 +47,8 @@ class RunReport:
     def submitted(self, run: Run, seconds: float) -> None:
         metrics.submitted(seconds, self.tags)
         verb = "Submitted" if run.created else "Found already submitted"
-        self.log.info("%s %s/%s (attempt %d)", verb, run.location, run.name, run.attempt)
+        where = registration(self.target).location
+        self.log.info("%s %s (attempt %d) in %s %s", verb, run.name, run.attempt, where, run.location)
 
     def attempt(self, run: Run, finished: Finished, decision: str) -> None:
         verdict = finished.classification
