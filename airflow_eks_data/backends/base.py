@@ -16,6 +16,17 @@ if TYPE_CHECKING:
     from airflow_eks_data.resolve import ResolvedJob
 
 
+class HeldBack(Exception):
+    """The backend cannot take the attempt yet (a full queue, a quota, throttling past a short budget).
+
+    The operator submits the same attempt again later, waiting in the triggerer, so a full queue holds
+    no worker slot and the same client token keeps the eventual submission single."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 @dataclass(frozen=True)
 class Connections:
     """The operator's connection arguments, and where a backend writes what the task log should show."""
@@ -51,9 +62,8 @@ class WaitSettings:
     def of(
         cls, state: RunState, timeout: float | None, startup_timeout: float | None, poll: float, logs: float | None
     ) -> WaitSettings:
-        """From the submission on; the deadline counts from the try's start, across resubmissions."""
-        deadline = state.started_at + timeout if timeout else None
-        return cls(state.submitted_at or state.started_at, deadline, startup_timeout, poll, logs)
+        """From the submission on, to the try's deadline."""
+        return cls(state.submitted_at or state.started_at, state.deadline(timeout), startup_timeout, poll, logs)
 
 
 class Backend(Protocol):

@@ -6,10 +6,11 @@ from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
+from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_eks_data.backends.base import Attempt, Connections, WaitSettings
+from airflow_eks_data.backends.base import Attempt, Connections, HeldBack, WaitSettings
 from airflow_eks_data.links.urls import link_urls
+from airflow_eks_data.outcomes.retrying import Backoff
 from airflow_eks_data.pipeline import Prepared
 from airflow_eks_data.resolve import ResolvedJob
 from airflow_eks_data.runs.state import Run
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
 TASK_KEY_TAG = "airflow-eks-data/task-key"
 TRY_TAG = "airflow-eks-data/try"
 ATTEMPT_TAG = "airflow-eks-data/attempt"
+IN_WORKER = Backoff(max_tries=3, base_seconds=2.0, cap_seconds=10.0)
+"""Back-pressure StartJobRun meets in the worker before the attempt is held back to wait in the triggerer."""
 ADOPT_WINDOW = timedelta(days=2)
 """How far back a retry looks for its task's job runs (ListJobRuns cannot filter by tag)."""
 
@@ -72,10 +75,10 @@ class EmrOnEksBackend:
         }
         self.hook.upload_pod_templates(prepared.document["podTemplates"])
         try:
-            started = self.hook.start_job_run(request)
+            started = self.hook.start_job_run(request, IN_WORKER)
         except SubmissionFailed as exc:
             if exc.verdict.infrastructure:
-                raise AirflowException(f"StartJobRun kept failing: {exc.verdict.reason}") from exc
+                raise HeldBack(f"StartJobRun: {exc.verdict.reason}") from exc
             raise AirflowFailException(f"StartJobRun refused the request: {exc.verdict.reason}") from exc
         return Run(name=str(started["id"]), location=request["virtualClusterId"], attempt=attempt.number)
 

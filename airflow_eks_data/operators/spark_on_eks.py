@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_eks_data.backends.base import Attempt, Backend, Connections, WaitSettings
+from airflow_eks_data.backends.base import Attempt, Backend, Connections, HeldBack, WaitSettings
 from airflow_eks_data.backends.registry import registration
 from airflow_eks_data.jobspec.job import SparkJob
 from airflow_eks_data.jobspec.loading import job_mapping
@@ -61,8 +61,7 @@ class SparkOnEksOperator(BaseOperator):
     :param poll_interval: seconds between checks that the shared watch does not cover.
     :param log_tail_lines: driver log lines written to the task log at the end (always on failure).
     :param log_interval: seconds between driver log reads during the wait (Spark Operator; default: none).
-    :param manifest_file: JSON file the job writes into each output (e.g. `_MANIFEST.json`), read into
-        XCom `manifests`, the Asset events and OpenLineage.
+    :param manifest_file: JSON file the job writes in each output (`_MANIFEST.json`): for XCom, Assets, lineage.
     :param openlineage_inject_parent_job_info: add `spark.openlineage.parent*` keys (default: the
         profile's `lineage`, else `[openlineage] spark_inject_parent_job_info`).
     :param openlineage_inject_transport_info: add `spark.openlineage.transport*` keys (same defaults).
@@ -112,8 +111,7 @@ class SparkOnEksOperator(BaseOperator):
         # Outputs known now are outlets; an unmapped instance of a mapped task keeps the DAG's outlets.
         if not self.outlets and not getattr(self, "_BaseOperator__from_mapped", False):
             self.outlets = assets.static_outlets(self.job.get("outputs") or ())
-        # A wrong spec fails the DAG import here, long before anything could reach a cluster; a
-        # profile or backend that Airflow renders at run time is checked then.
+        # A wrong spec fails the DAG import, before it can reach a cluster (templated ones: at run time).
         if not (is_templated(self.profile) or is_templated(self.backend)):
             self._prepare()
 
@@ -180,8 +178,8 @@ class SparkOnEksOperator(BaseOperator):
                 event = self._submit(context, state)
             elif isinstance(action, steps.Wait):
                 return self._wait(context, state)
-            elif isinstance(action, steps.Resubmit):
-                self.log.info("Resubmitting in %.1fs as attempt %d", action.delay_seconds, state.attempt)
+            elif isinstance(action, steps.Resubmit | steps.Hold):
+                self._reporter.resubmitting(action, state)
                 if self.deferrable and self.backend_impl.can_defer:
                     resume_at = time.time() + action.delay_seconds
                     self.defer(trigger=ResubmitAfterTrigger(resume_at, state.to_dict()), method_name="resubmit")
@@ -191,13 +189,16 @@ class SparkOnEksOperator(BaseOperator):
                 assert finished is not None
                 return self._end(context, state, action, finished)
 
-    def _submit(self, context: Context, state: RunState) -> steps.Submitted:
+    def _submit(self, context: Context, state: RunState) -> steps.Submitted | steps.Held:
         name = attempt_name(str(self.job.get("name", "job")), state.key, state.try_number, state.attempt)
         parent, transport = self.openlineage_inject_parent_job_info, self.openlineage_inject_transport_info
         additions = openlineage.run_additions(self._prepared.job, context, parent, transport)
         prepared = self._prepare(app_name=name, escalation=state.escalation, additions=additions)
         began = time.time()
-        run = self.backend_impl.submit(prepared, Attempt(state.key, state.try_number, state.attempt))
+        try:
+            run = self.backend_impl.submit(prepared, Attempt(state.key, state.try_number, state.attempt))
+        except HeldBack as held:
+            return steps.Held(held.reason, time.time(), state.deadline(self._prepared.job.timeout))
         self._reporter.submitted(run, time.time() - began)
         remember_run(context, run)
         return steps.Submitted(run, time.time())

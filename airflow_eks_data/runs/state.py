@@ -35,12 +35,17 @@ class RunState(FrozenModel):
     try_number: int
     attempt: int = 1
     interruptions: int = 0
+    holds: int = Field(0, description="Times the backend held the current attempt back (a full queue).")
     escalation: OnDemandEscalation = OnDemandEscalation()
     started_at: float
     submitted_at: float | None = None
     run: Run | None = None
     records: tuple[AttemptRecord, ...] = ()
     usage: tuple[dict[str, Any], ...] = ()
+
+    def deadline(self, timeout: float | None) -> float | None:
+        """When the try gives up: `timeout` counts from its start, across resubmissions and holds."""
+        return self.started_at + timeout if timeout else None
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

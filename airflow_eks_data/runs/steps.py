@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from airflow_eks_data.outcomes import Action, AttemptRecord, Classification, Decision, RetrySettings, decide
+from airflow_eks_data.outcomes.retrying import backoff_delay
 from airflow_eks_data.outcomes.states import ANY_FINISHED
 from airflow_eks_data.runs.state import Run, RunState
 
@@ -29,6 +30,14 @@ class Submitted(NamedTuple):
     at: float
 
 
+class Held(NamedTuple):
+    """The backend could not take the attempt yet; `now` and the try's `deadline` bound the wait."""
+
+    reason: str
+    now: float
+    deadline: float | None
+
+
 class Finished(NamedTuple):
     """A wait ended with this verdict; `last_state` is the run's last known state, if any, and
     `app_id` the Spark application id, once the backend reported one."""
@@ -43,7 +52,7 @@ class BackoffElapsed(NamedTuple):
     pass
 
 
-Event = Began | Submitted | Finished | BackoffElapsed
+Event = Began | Submitted | Held | Finished | BackoffElapsed
 
 # -- actions: what to do next ------------------------------------------------------------------------
 
@@ -66,6 +75,14 @@ class Resubmit:
 
 
 @dataclass(frozen=True)
+class Hold:
+    """Submit the same attempt again after `delay_seconds`: back-pressure, not a failure."""
+
+    delay_seconds: float
+    reason: str
+
+
+@dataclass(frozen=True)
 class Fail:
     """Fail the task: `fail_fast` spends no Airflow retry; `reason` says why it is (not) retried."""
 
@@ -80,7 +97,7 @@ class Succeed:
     pass
 
 
-Next = Submit | Wait | Resubmit | Fail | Succeed
+Next = Submit | Wait | Resubmit | Hold | Fail | Succeed
 
 
 @dataclass(frozen=True)
@@ -100,7 +117,19 @@ def next_step(state: RunState, event: Event, settings: RetrySettings, rng: rando
         return Step(state.model_copy(update={"run": event.run, "submitted_at": event.at}), Wait())
     if isinstance(event, BackoffElapsed):
         return Step(state, Submit())
+    if isinstance(event, Held):
+        return _held(state, event, settings, rng or random.Random())
     return _finished(state, event, settings, rng or random.Random())
+
+
+def _held(state: RunState, event: Held, settings: RetrySettings, rng: random.Random) -> Step:
+    """Back-pressure waits out the same backoff as a resubmission, for as long as the try may run."""
+    held = state.model_copy(update={"holds": state.holds + 1})
+    delay = backoff_delay(held.holds, settings.backoff_base_seconds, settings.backoff_cap_seconds, rng)
+    if event.deadline is not None and event.now + delay > event.deadline:
+        message = f"attempt {state.attempt}: held back until the deadline ({event.reason})"
+        return Step(held, Fail(False, message, "timed out waiting for capacity; Airflow retries apply", False))
+    return Step(held, Hold(round(delay, 3), event.reason))
 
 
 def _finished(state: RunState, event: Finished, settings: RetrySettings, rng: random.Random) -> Step:
@@ -122,7 +151,13 @@ def _finished(state: RunState, event: Finished, settings: RetrySettings, rng: ra
     if decision.action is Action.RESUBMIT:
         escalated = decision.escalation != state.escalation
         again = done.model_copy(
-            update={"attempt": state.attempt + 1, "escalation": decision.escalation, "run": None, "submitted_at": None}
+            update={
+                "attempt": state.attempt + 1,
+                "escalation": decision.escalation,
+                "run": None,
+                "submitted_at": None,
+                "holds": 0,
+            }
         )
         return Step(again, Resubmit(decision.delay_seconds, escalated, cancel), decision)
     message = f"{run.name}: {verdict.outcome.value}: {verdict.reason}"

@@ -19,6 +19,7 @@ EXECUTORS = f"{METRIC_PREFIX}.executors"
 INTERRUPTIONS = f"{METRIC_PREFIX}.interruptions"
 RESUBMISSIONS = f"{METRIC_PREFIX}.resubmissions"
 COST = f"{METRIC_PREFIX}.cost"
+HELD = f"{METRIC_PREFIX}.submission_held"
 
 
 def _stats() -> Any:
@@ -30,6 +31,11 @@ def _stats() -> Any:
 def submitted(seconds: float, tags: dict[str, str]) -> None:
     """Operator start (or the resubmission's) to the backend accepting the run, in ms."""
     _stats().timing(SUBMISSION_LATENCY, seconds * 1000, tags=tags)
+
+
+def held(tags: dict[str, str]) -> None:
+    """A submission the backend held back (a full queue): counted, then submitted again later."""
+    _stats().incr(HELD, tags=tags)
 
 
 def attempt(outcome: Outcome, usage: Usage, tags: dict[str, str]) -> None:

@@ -13,6 +13,7 @@ from airflow_eks_data.links.spark import push_links
 from airflow_eks_data.links.urls import result_links
 from airflow_eks_data.observability.usage import Usage
 from airflow_eks_data.runs.result import xcom_result
+from airflow_eks_data.runs.steps import Hold
 from airflow_eks_data.utils import assets, metrics
 from airflow_eks_data.utils.manifests import read_manifests
 
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from airflow_eks_data.backends.base import Backend
     from airflow_eks_data.resolve import ResolvedJob
     from airflow_eks_data.runs.state import Run, RunState
-    from airflow_eks_data.runs.steps import Finished
+    from airflow_eks_data.runs.steps import Finished, Resubmit
 
 
 @dataclass
@@ -49,6 +50,15 @@ class RunReport:
         verb = "Submitted" if run.created else "Found already submitted"
         where = registration(self.target).location
         self.log.info("%s %s (attempt %d) in %s %s", verb, run.name, run.attempt, where, run.location)
+
+    def resubmitting(self, action: Resubmit | Hold, state: RunState) -> None:
+        if isinstance(action, Hold):
+            metrics.held(self.tags)
+            self.log.info(
+                "Held back (%s): attempt %d goes again in %.1fs", action.reason, state.attempt, action.delay_seconds
+            )
+        else:
+            self.log.info("Resubmitting in %.1fs as attempt %d", action.delay_seconds, state.attempt)
 
     def attempt(self, run: Run, finished: Finished, decision: str) -> None:
         verdict = finished.classification

@@ -128,6 +128,21 @@ def test_infrastructure_loss_is_resubmitted(
     assert len(moto_server.runs(virtual_cluster)) == 2
 
 
+def test_a_full_queue_holds_the_attempt_until_it_runs_once(
+    moto_server: EmrMoto, aws_conn: str, virtual_cluster: str, airflow_home: Path, tmp_path: Path
+) -> None:
+    """StartJobRun refused as a full queue (maxInQueueJobRuns) past the worker's budget: the attempt
+    waits in the triggerer and goes again with the same client token, until the queue takes it."""
+    play(moto_server, [COMPLETED])
+    moto_server.faults.fail_next("StartJobRun", "queue_full", times=5)
+    result = run_emr(airflow_home, tmp_path, "emr_queue_full", virtual_cluster, moto_server, retries=0)
+    assert result.state == "success" and result.tries["spark"] == 1
+    [attempt] = result.xcom["spark"]["attempts"]
+    assert attempt["attempt"] == 1 and attempt["outcome"] == "succeeded"
+    assert moto_server.faults.calls["StartJobRun"] == 6  # 3 in the worker, held, 2 more, then taken
+    assert len(moto_server.runs(virtual_cluster)) == 1
+
+
 def test_worker_death_after_submit_reattaches(
     moto_server: EmrMoto, aws_conn: str, virtual_cluster: str, airflow_home: Path, tmp_path: Path
 ) -> None:

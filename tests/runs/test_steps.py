@@ -13,6 +13,8 @@ from airflow_eks_data.runs.steps import (
     Began,
     Fail,
     Finished,
+    Held,
+    Hold,
     Resubmit,
     Submit,
     Submitted,
@@ -102,3 +104,22 @@ def test_the_same_seed_gives_the_same_delay() -> None:
         for _ in range(3)
     }
     assert len(delays) == 1
+
+
+def test_back_pressure_holds_the_same_attempt_until_the_deadline() -> None:
+    rng = random.Random(1)
+    step = next_step(START, Held("queue full", now=200.0, deadline=10_000.0), SETTINGS, rng)
+    assert isinstance(step.action, Hold) and 0 <= step.action.delay_seconds <= 10
+    assert (step.state.attempt, step.state.holds, step.state.records) == (1, 1, ())
+    assert next_step(step.state, BackoffElapsed(), SETTINGS).action == Submit()
+    again = next_step(step.state, Held("queue full", now=300.0, deadline=10_000.0), SETTINGS, rng)
+    assert isinstance(again.action, Hold) and again.state.holds == 2 and 0 <= again.action.delay_seconds <= 20
+    late = next_step(again.state, Held("queue full", now=9_999.0, deadline=10_000.0), SETTINGS, random.Random(3))
+    assert isinstance(late.action, Fail) and not late.action.fail_fast
+    assert "held back until the deadline (queue full)" in late.action.message
+
+
+def test_a_resubmitted_attempt_starts_with_no_holds() -> None:
+    held = next_step(START, Held("queue full", now=1.0, deadline=None), SETTINGS).state
+    step = next_step(waiting(held), finished(Outcome.INTERRUPTED), SETTINGS)
+    assert step.state.holds == 0 and step.state.attempt == 2
