@@ -3,7 +3,8 @@
 Shared by the sync hooks (worker) and the async ones (triggerer), Kubernetes and AWS alike. An
 expired token (401) makes the caller rebuild its client before the next try, which is how EKS
 tokens (about 15 minutes) are renewed; it keeps backing off meanwhile, since a refreshed token can
-take a moment to appear. Each 401 spends a try of the same budget as any transient error.
+take a moment to appear. 401s have a budget of their own, as large as the transient one: a token
+rotating while the API also throttles must not spend the throttling's tries.
 """
 
 from __future__ import annotations
@@ -25,24 +26,30 @@ OnRetry = Callable[[BaseException, int, float], None]
 _RNG = random.Random()
 
 
-def _pause(
-    exc: BaseException,
-    tries: int,
-    backoff: Backoff,
-    renew: object,
-    retryable: Retryable,
-    on_retry: OnRetry | None,
-    rng: random.Random | None,
-) -> tuple[float, bool] | None:
-    """(delay, renew first) before the next try, or None when `exc` is to be raised."""
-    err = api_error(exc)
-    unauthorized = renew is not None and err.status == UNAUTHORIZED
-    if tries >= backoff.max_tries or not (unauthorized or retryable(exc)):
-        return None
-    delay = backoff.delay(tries, rng or _RNG, err.retry_after_seconds)
-    if on_retry is not None:
-        on_retry(exc, tries, delay)
-    return delay, unauthorized
+class _Tries:
+    """Failed calls so far, transient and 401 apart, and what to do about the last one."""
+
+    def __init__(self, backoff: Backoff, renew: object, retryable: Retryable, on_retry: OnRetry | None) -> None:
+        self.backoff, self.renew, self.retryable, self.on_retry = backoff, renew, retryable, on_retry
+        self.transient = self.unauthorized = 0
+
+    def pause(self, exc: BaseException, rng: random.Random | None) -> tuple[float, bool] | None:
+        """(delay, renew first) before the next call, or None when `exc` is to be raised."""
+        err = api_error(exc)
+        unauthorized = self.renew is not None and err.status == UNAUTHORIZED
+        if not (unauthorized or self.retryable(exc)):
+            return None
+        if unauthorized:
+            self.unauthorized += 1
+        else:
+            self.transient += 1
+        count = self.unauthorized if unauthorized else self.transient
+        if count >= self.backoff.max_tries:
+            return None
+        delay = self.backoff.delay(count, rng or _RNG, err.retry_after_seconds)
+        if self.on_retry is not None:
+            self.on_retry(exc, self.transient + self.unauthorized, delay)
+        return delay, unauthorized
 
 
 def call_with_retries(
@@ -54,15 +61,14 @@ def call_with_retries(
     on_retry: OnRetry | None = None,
     rng: random.Random | None = None,
 ) -> T:
-    """`call()`, retried while `retryable` says so, `backoff.max_tries` calls in all; on 401,
-    `renew()` (rebuild the client) first."""
-    tries = 0
+    """`call()`, retried while `retryable` says so, up to `backoff.max_tries` failures of a kind; on
+    401, `renew()` (rebuild the client) first."""
+    tries = _Tries(backoff, renew, retryable, on_retry)
     while True:
-        tries += 1
         try:
             return call()
         except Exception as exc:
-            pause = _pause(exc, tries, backoff, renew, retryable, on_retry, rng)
+            pause = tries.pause(exc, rng)
             if pause is None:
                 raise
             if pause[1] and renew is not None:
@@ -80,13 +86,12 @@ async def acall_with_retries(
     rng: random.Random | None = None,
 ) -> T:
     """The async twin of `call_with_retries` (`renew` may be a coroutine function)."""
-    tries = 0
+    tries = _Tries(backoff, renew, retryable, on_retry)
     while True:
-        tries += 1
         try:
             return await call()
         except Exception as exc:
-            pause = _pause(exc, tries, backoff, renew, retryable, on_retry, rng)
+            pause = tries.pause(exc, rng)
             if pause is None:
                 raise
             renewed = renew() if pause[1] and renew is not None else None

@@ -71,16 +71,16 @@ def test_renewals_racing_many_calls_never_break_one(kube_conn: str) -> None:
 FAST = Backoff(max_tries=4, base_seconds=0.05, cap_seconds=0.2)
 
 
-def sync_hook(conn_id: str) -> SparkOperatorHook:
+def sync_hook(conn_id: str, budget: Backoff = FAST) -> SparkOperatorHook:
     hook = SparkOperatorHook(conn_id=conn_id)
-    hook.retry_settings = FAST
+    hook.retry_settings = budget
     return hook
 
 
-def async_list(conn_id: str) -> dict[str, object]:
+def async_list(conn_id: str, budget: Backoff = FAST) -> dict[str, object]:
     async def scenario() -> dict[str, object]:
         hook = AsyncSparkOperatorHook(conn_id=conn_id)
-        hook.retry_settings = FAST
+        hook.retry_settings = budget
         try:
             return await hook.list_applications("default")
         finally:
@@ -133,3 +133,31 @@ def test_401_renews_the_client_within_the_budget(
         call()
     assert status_of(failed.value) == 401
     assert server.tokens.rejected - rejected == FAST.max_tries
+
+
+@pytest.mark.parametrize("client", ["sync", "async"])
+def test_a_token_rotating_under_throttling_spends_neither_budget_for_the_other(
+    kube_api_factory: KubeApiFactory, monkeypatch: pytest.MonkeyPatch, client: str
+) -> None:
+    """401s and transient errors are counted apart: a call meeting almost a whole budget of each
+    (a token rotating while the API throttles, as in the fault campaign) still succeeds."""
+    server = kube_api_factory(token_auth=True)
+    monkeypatch.setenv("AIRFLOW_CONN_KUBE_TOKEN", server.airflow_connection_json())
+
+    budget = Backoff(max_tries=6, base_seconds=0.2, cap_seconds=1.0)  # 401s outlast the 0.05 s rotation
+
+    def call() -> object:
+        conn_id = "kube_token"
+        if client == "sync":
+            return sync_hook(conn_id, budget).find_applications("default", {})
+        return async_list(conn_id, budget)
+
+    call()
+    server.faults.error(503, times=budget.max_tries - 1, resources={"sparkapplications"})
+    server.tokens.expire()
+    rotation = threading.Timer(0.05, server.rotate_token)
+    rotation.start()
+    call()
+    rotation.join()
+    assert server.tokens.rejected >= 1
+    assert server.counters[("list", "sparkapplications")] >= budget.max_tries
