@@ -14,7 +14,7 @@ def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "airflow-eks-data",
         "name": "EKS Data (Spark on Amazon EKS)",
-        "description": "Run Spark on Amazon EKS: typed jobs, platform profiles, Spark Operator and EMR on EKS.",
+        "description": "Run Spark on Amazon EKS and EMR Serverless: typed jobs, platform profiles, four targets.",
         "versions": [__version__],
         "integrations": [
             {
@@ -29,6 +29,8 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [
                     "airflow_eks_data.hooks.spark_operator",
                     "airflow_eks_data.hooks.emr_on_eks",
+                    "airflow_eks_data.hooks.emr_serverless",
+                    "airflow_eks_data.hooks.aws_api",
                     "airflow_eks_data.hooks.local_spark",
                 ],
             },
@@ -42,6 +44,7 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [
                     "airflow_eks_data.sensors.spark_application",
                     "airflow_eks_data.sensors.emr_job_run",
+                    "airflow_eks_data.sensors.emr_serverless_job_run",
                 ],
             },
         ],
@@ -51,6 +54,8 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [
                     "airflow_eks_data.triggers.spark_application",
                     "airflow_eks_data.triggers.emr_job_run",
+                    "airflow_eks_data.triggers.emr_serverless_job_run",
+                    "airflow_eks_data.triggers.polled_job_run",
                     "airflow_eks_data.triggers.resubmit",
                     "airflow_eks_data.triggers.spark_submit",
                 ],

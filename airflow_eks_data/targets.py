@@ -12,6 +12,7 @@ from enum import Enum
 class Target(str, Enum):
     SPARK_OPERATOR = "spark_operator"
     EMR_ON_EKS = "emr_on_eks"
+    EMR_SERVERLESS = "emr_serverless"
     LOCAL = "local"
 
     def __str__(self) -> str:

@@ -99,6 +99,23 @@ def test_explain_names_the_layers() -> None:
     assert rows["spec.driver.serviceAccount"] == "tenant:datalake"
 
 
+def test_emr_serverless_through_the_cli(tmp_path: Path) -> None:
+    code, out = run("render", str(JOB_PATH), "-p", PROFILE, "--target", "emr_serverless", "-o", "json")
+    assert code == 0
+    request = json.loads(out)["request"]
+    assert request["applicationId"] == "00fexampledatalake" and "clientToken" not in request
+    code, out = run("validate", str(JOB_PATH), "-p", PROFILE, "--target", "emr_serverless")
+    assert code == 0 and "valid for emr_serverless" in out
+    code, out = run("explain", str(JOB_PATH), "-p", PROFILE, "--target", "emr_serverless")
+    rows = {line.split()[0]: line.rsplit("<- ", 1)[1] for line in out.splitlines()}
+    assert code == 0 and rows["applicationId"] == "tenant:datalake"
+    assert rows["jobDriver.sparkSubmit.entryPoint"] == "job:compact-events"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(JOB_PATH.read_text() + "spark_conf: {spark.emr-serverless.executor.disk: 2000G}\n")
+    code, out = run("validate", str(bad), "-p", PROFILE, "--target", "emr_serverless")
+    assert code == 1 and "spark_conf[spark.emr-serverless.executor.disk]: '2000G': platform-key" in out
+
+
 def test_tenant_option_supplies_a_missing_tenant(tmp_path: Path) -> None:
     job = tmp_path / "job.yaml"
     job.write_text(JOB_PATH.read_text().replace("tenant: datalake\n", ""))
@@ -164,5 +181,5 @@ def test_target_name_warns_on_the_dashed_spelling() -> None:
     assert target_name("emr_on_eks") is Target.EMR_ON_EKS
     with pytest.warns(DeprecationWarning, match="write 'emr_on_eks'"):
         assert target_name("emr-on-eks") is Target.EMR_ON_EKS
-    with pytest.raises(SpecError, match="one of spark_operator, emr_on_eks, local"):
+    with pytest.raises(SpecError, match="one of spark_operator, emr_on_eks, emr_serverless, local"):
         target_name("yarn")

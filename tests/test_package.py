@@ -80,9 +80,23 @@ def test_airflow_lists_the_provider(tmp_path: Path) -> None:
 
 SUBPACKAGE_EXPORTS = {
     "operators": ["SparkOnEksOperator"],
-    "sensors": ["EmrEksJobRunSensor", "SparkApplicationSensor"],
-    "hooks": ["AsyncEmrEksHook", "AsyncSparkOperatorHook", "EmrEksHook", "LocalSparkHook", "SparkOperatorHook"],
-    "triggers": ["EmrEksJobRunTrigger", "ResubmitAfterTrigger", "SparkApplicationTrigger", "SparkSubmitExitTrigger"],
+    "sensors": ["EmrEksJobRunSensor", "EmrServerlessJobRunSensor", "SparkApplicationSensor"],
+    "hooks": [
+        "AsyncEmrEksHook",
+        "AsyncEmrServerlessHook",
+        "AsyncSparkOperatorHook",
+        "EmrEksHook",
+        "EmrServerlessHook",
+        "LocalSparkHook",
+        "SparkOperatorHook",
+    ],
+    "triggers": [
+        "EmrEksJobRunTrigger",
+        "EmrServerlessJobRunTrigger",
+        "ResubmitAfterTrigger",
+        "SparkApplicationTrigger",
+        "SparkSubmitExitTrigger",
+    ],
     "links": ["EmrJobRunLink", "SparkHistoryLink", "SparkUiLink"],
 }
 

@@ -110,6 +110,12 @@ for _registration in (
         location="virtual cluster",
     ),
     Registration(
+        Target.EMR_SERVERLESS,
+        "airflow_eks_data.render.renderers:EMR_SERVERLESS_JOB_RUN",
+        "airflow_eks_data.backends.emr_serverless:EmrServerlessBackend",
+        location="application",
+    ),
+    Registration(
         Target.LOCAL,
         "airflow_eks_data.render.renderers:SPARK_SUBMIT",
         "airflow_eks_data.backends.local:LocalBackend",

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, Field, StringConstraints, field_validator, 
 
 from airflow_eks_data.errors import SpecError
 from airflow_eks_data.jobspec.cost import CostSettings
+from airflow_eks_data.jobspec.emr_serverless import EmrServerlessSettings, TenantEmrServerless
 from airflow_eks_data.jobspec.fields import DatasetUri, Labels, Memory, StrictModel, StringMap
 from airflow_eks_data.jobspec.names import DNS_LABEL, DNS_LABEL_RULE, DNS_SUBDOMAIN
 from airflow_eks_data.jobspec.settings import Arch, Capacity, JobSettings, LocalStorageKind
@@ -113,6 +114,7 @@ class Tenant(JobSettings):
     namespace: str = Field(description="Kubernetes namespace; jobs cannot choose another.")
     service_account: str = Field(description="Service account of driver and executors; jobs cannot choose another.")
     emr: TenantEmr | None = Field(None, description="EMR on EKS virtual cluster and execution role.")
+    emr_serverless: TenantEmrServerless | None = Field(None, description="EMR Serverless application and role.")
     max_executors: int | None = Field(None, ge=1, description="Cap on executors (instances and dynamic maximum).")
     max_executor_memory: Memory | None = Field(None, description="Cap on one executor's memory.")
     max_driver_memory: Memory | None = Field(None, description="Cap on the driver's memory.")
@@ -313,6 +315,9 @@ class PlatformProfile(JobSettings):
     )
     local_master: str = Field("local[*]", description="`--master` of the local backend.")
     emr: EmrSettings = Field(default_factory=EmrSettings, description="EMR on EKS release, templates, monitoring.")
+    emr_serverless: EmrServerlessSettings = Field(
+        default_factory=EmrServerlessSettings, description="EMR Serverless release, retries, monitoring, disks, tags."
+    )
     lineage: LineageSettings = Field(default_factory=LineageSettings, description="OpenLineage injection switches.")
     ui: UiSettings = Field(default_factory=UiSettings, description="Spark UI and History Server URL templates.")
     cost: CostSettings = Field(default_factory=CostSettings, description="Price table for per-run cost estimates.")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from airflow_eks_data.outcomes.emr import classify_emr
+from airflow_eks_data.outcomes.emr_serverless import classify_emr_serverless
 from airflow_eks_data.outcomes.evidence import (
     Cancelled,
     EmrEvidence,
+    EmrServerlessEvidence,
     Evidence,
     SparkOperatorEvidence,
     TimedOut,
@@ -43,6 +45,8 @@ def classify(evidence: Evidence) -> Classification:
         return classify_spark_operator(evidence)
     if isinstance(evidence, EmrEvidence):
         return classify_emr(evidence)
+    if isinstance(evidence, EmrServerlessEvidence):
+        return classify_emr_serverless(evidence)
     if isinstance(evidence, TimedOut):
         return _timed_out(evidence)
     return _cancelled(evidence)

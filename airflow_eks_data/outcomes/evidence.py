@@ -66,6 +66,16 @@ class EmrEvidence(KubeEvidence):
     job_run: JsonDict = Field(description="`jobRun` from DescribeJobRun (state, failureReason, stateDetails).")
 
 
+class EmrServerlessEvidence(_Evidence):
+    """An EMR Serverless wait: the last GetJobRun `jobRun`, and its attempts when the service retried it."""
+
+    kind: Literal[Target.EMR_SERVERLESS] = Target.EMR_SERVERLESS
+    job_run: JsonDict = Field(description="`jobRun` from GetJobRun (state, stateDetails, attempt, utilisation).")
+    attempts: tuple[JsonDict, ...] = Field(
+        (), description="ListJobRunAttempts summaries, read only when `jobRun.attempt` > 1 (a service retry)."
+    )
+
+
 class TimedOut(_Evidence):
     """Our own deadline passed (the backend then cancels the run)."""
 
@@ -89,7 +99,7 @@ class Cancelled(_Evidence):
     detail: str | None = None
 
 
-Evidence = SparkOperatorEvidence | EmrEvidence | TimedOut | Cancelled
+Evidence = SparkOperatorEvidence | EmrEvidence | EmrServerlessEvidence | TimedOut | Cancelled
 
 _EVIDENCE_ADAPTER: TypeAdapter[Evidence] = TypeAdapter(Annotated[Evidence, Field(discriminator="kind")])
 

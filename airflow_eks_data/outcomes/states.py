@@ -57,7 +57,15 @@ EMR_JOB_RUN = StateTable(
 )
 """`state` of an EMR on EKS (`emr-containers`) job run."""
 
-ANY_FINISHED = SPARK_APPLICATION.finished | EMR_JOB_RUN.finished
+EMR_SERVERLESS_JOB_RUN = StateTable(
+    # botocore's emr-serverless `JobRunState`; QUEUED waits for the application's concurrency limit.
+    active=frozenset({"SUBMITTED", "PENDING", "SCHEDULED", "RUNNING", "CANCELLING", "QUEUED"}),
+    terminal=frozenset({"SUCCESS", "FAILED", "CANCELLED"}),
+    succeeded=frozenset({"SUCCESS"}),
+)
+"""`state` of an EMR Serverless job run (CANCELLING may still run)."""
+
+ANY_FINISHED = SPARK_APPLICATION.finished | EMR_JOB_RUN.finished | EMR_SERVERLESS_JOB_RUN.finished
 """States after which nothing runs any more, whichever backend reported them."""
 
 

@@ -16,6 +16,7 @@ import hashlib
 import json
 import re
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,13 +91,8 @@ def _build(job: ResolvedJob, client_token: str | None) -> tuple[dict[str, Any], 
     conf: dict[str, Any] = spark_properties(job, resources=True)
     conf.update(_image(job))
     templates = _pod_templates(job, conf)
-    properties, overflow = _fit(conf)
-    driver: dict[str, Any] = {"entryPoint": src(job, "main_application_file", job.main_application_file)}
-    if job.arguments:
-        driver["entryPointArguments"] = src(job, "arguments", job.arguments)
-    submit = _submit_parameters(job, overflow)
-    if submit:
-        driver["sparkSubmitParameters"] = submit
+    properties, overflow = fit_properties(conf)
+    driver = spark_submit_driver(job, overflow)
     request: dict[str, Any] = {
         "name": job_run_name(job.app_name),
         "virtualClusterId": Sourced(emr.virtual_cluster_id, tenant_layer),
@@ -116,13 +112,19 @@ def _build(job: ResolvedJob, client_token: str | None) -> tuple[dict[str, Any], 
                 **_monitoring(job),
             },
         }
-    tags = {
-        **job.profile.emr.tags,
-        "airflow-eks-data/tenant": job.tenant_name,
-        "airflow-eks-data/job": job.job_name,
-    }
-    request["tags"] = {key[:128]: value[:256] for key, value in tags.items()}
+    request["tags"] = run_tags(job, job.profile.emr.tags)
     return request, templates
+
+
+def run_tags(job: ResolvedJob, *layers: Mapping[str, str | Sourced]) -> dict[str, Any]:
+    """`layers` of tags, later ones winning, then the package's tenant and job tags, cut to the API's
+    key and value lengths (128, 256)."""
+    tags: dict[str, str | Sourced] = {key: value for layer in layers for key, value in layer.items()}
+    tags |= {"airflow-eks-data/tenant": job.tenant_name, "airflow-eks-data/job": job.job_name}
+    return {
+        key[:128]: Sourced(value.value[:256], value.origin) if isinstance(value, Sourced) else value[:256]
+        for key, value in tags.items()
+    }
 
 
 def _template_parameters(
@@ -134,7 +136,7 @@ def _template_parameters(
         "entry_point": job.main_application_file,
         "arguments": shlex.join(job.arguments),
         "main_class": job.main_class or "",
-        "spark_submit_parameters": _submit_parameters(job, conf),
+        "spark_submit_parameters": submit_parameters(job, conf),
         "driver_pod_template": driver_template,
         "executor_pod_template": executor_template,
         "driver_cores": str(job.driver.cores),
@@ -200,14 +202,15 @@ def _image(job: ResolvedJob) -> dict[str, Sourced]:
     return {IMAGE_KEY: Sourced(job.image, job.origin("image"))} if runs else {}
 
 
-def _fit(conf: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The first 100 properties (sorted) with short values stay in spark-defaults; the rest overflow."""
+def fit_properties(conf: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The first 100 properties (sorted) with short, non-blank values stay in spark-defaults (both EMR APIs
+    refuse more, longer or blank ones there); the rest overflow to `--conf`."""
     kept: dict[str, Any] = {}
     overflow: dict[str, Any] = {}
     for key in sorted(conf):
         value = conf[key]
         text = value.value if isinstance(value, Sourced) else value
-        fits = 0 < len(str(text)) <= MAX_VALUE and len(key) <= MAX_VALUE
+        fits = str(text).strip() != "" and len(str(text)) <= MAX_VALUE and len(key) <= MAX_VALUE
         if fits and len(kept) < MAX_PROPERTIES:
             kept[key] = value
         else:
@@ -215,7 +218,20 @@ def _fit(conf: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     return kept, overflow
 
 
-def _submit_parameters(job: ResolvedJob, overflow: dict[str, Any]) -> str:
+def spark_submit_driver(job: ResolvedJob, overflow: dict[str, Any]) -> dict[str, Any]:
+    """The Spark job driver both EMR APIs take: entry point, its arguments (a list: nothing to quote) and
+    the submit parameters."""
+    driver: dict[str, Any] = {"entryPoint": src(job, "main_application_file", job.main_application_file)}
+    if job.arguments:
+        driver["entryPointArguments"] = src(job, "arguments", job.arguments)
+    submit = submit_parameters(job, overflow)
+    if submit:
+        driver["sparkSubmitParameters"] = submit
+    return driver
+
+
+def submit_parameters(job: ResolvedJob, overflow: dict[str, Any]) -> str:
+    """`--class`, the dependency options and the overflowing properties, quoted for the service's split."""
     parts: list[str] = []
     if job.main_class:
         parts += ["--class", job.main_class]

@@ -8,6 +8,7 @@ from typing import Any
 
 from airflow_eks_data.errors import Problem
 from airflow_eks_data.render.emr_on_eks import explain_emr_job_run, render_emr_job_run
+from airflow_eks_data.render.emr_serverless import explain_emr_serverless_job_run, render_emr_serverless_job_run
 from airflow_eks_data.render.sourced import Explained
 from airflow_eks_data.render.spark_application import explain_spark_application, render_spark_application
 from airflow_eks_data.render.spark_submit import explain_spark_submit, render_spark_submit
@@ -45,6 +46,21 @@ class EmrJobRunRenderer:
         return emr_request_problems(document["request"])
 
 
+class EmrServerlessJobRunRenderer:
+    def render(self, job: ResolvedJob) -> dict[str, Any]:
+        return {"request": render_emr_serverless_job_run(job)}
+
+    def explain(self, job: ResolvedJob) -> Explained:
+        return explain_emr_serverless_job_run(job)
+
+    def problems(self, job: ResolvedJob, document: Mapping[str, Any], crd: str | Path | None) -> list[Problem]:
+        """botocore's emr-serverless model of StartJobRun. The model requires `clientToken`, which the runner
+        adds per attempt (an app name, so of the same charset as this job's): checked with this job's."""
+        from airflow_eks_data.validate.emr import emr_serverless_request_problems
+
+        return emr_serverless_request_problems({"clientToken": job.app_name, **document["request"]})
+
+
 class SparkSubmitRenderer:
     def render(self, job: ResolvedJob) -> dict[str, Any]:
         local = render_spark_submit(job)
@@ -59,4 +75,5 @@ class SparkSubmitRenderer:
 
 SPARK_APPLICATION = SparkApplicationRenderer()
 EMR_JOB_RUN = EmrJobRunRenderer()
+EMR_SERVERLESS_JOB_RUN = EmrServerlessJobRunRenderer()
 SPARK_SUBMIT = SparkSubmitRenderer()

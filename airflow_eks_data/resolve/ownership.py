@@ -46,6 +46,7 @@ PLATFORM_NAMESPACES: tuple[tuple[str, str], ...] = (
     ("spark.submit.*", "how the application is submitted"),
     ("spark.app.*", "the application's name and id"),
     ("spark.yarn.*", "YARN settings"),
+    ("spark.emr-serverless.*", "EMR Serverless workers: disks, driver env, allocation"),
     ("spark.decommission.*", "graceful decommissioning"),
     ("spark.storage.decommission.*", "graceful decommissioning"),
     ("spark.executor.decommission.*", "graceful decommissioning"),
@@ -162,7 +163,7 @@ TYPED_KEYS = {
     "spark.files": "deps.files",
     "spark.submit.pyfiles": "deps.py_files",
 }
-TYPED_PREFIXES = {"spark.kubernetes.driverenv.": "env", "spark.executorenv.": "env"}
+TYPED_PREFIXES = {f"spark.{p}.": "env" for p in ("kubernetes.driverenv", "emr-serverless.driverenv", "executorenv")}
 FIELD_KEYS = {field: key for key, field in TYPED_KEYS.items() if field.startswith("deps.")}
 """The Spark key each dependency field renders to, so a lock on the key holds on the field."""
 

@@ -93,10 +93,14 @@ class EmrEksJobRunSensor(BaseSensorOperator):
         }
 
     def _finish(self, classification: Classification) -> bool:
-        message = f"EMR job run {self.virtual_cluster_id}/{self.job_run_id}: {classification.outcome.value}: "
-        message += classification.reason
-        if classification.outcome is Outcome.TIMED_OUT:
-            raise AirflowSensorTimeout(message)
-        if classification.outcome is not Outcome.SUCCEEDED:
-            raise AirflowException(message)
-        return True
+        return finish(f"EMR job run {self.virtual_cluster_id}/{self.job_run_id}", classification)
+
+
+def finish(run: str, classification: Classification) -> bool:
+    """True for a success; else the sensor fails (a timeout as a sensor timeout) with the reason."""
+    message = f"{run}: {classification.outcome.value}: {classification.reason}"
+    if classification.outcome is Outcome.TIMED_OUT:
+        raise AirflowSensorTimeout(message)
+    if classification.outcome is not Outcome.SUCCEEDED:
+        raise AirflowException(message)
+    return True

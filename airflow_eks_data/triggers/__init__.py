@@ -8,8 +8,15 @@ __getattr__ = lazy(__name__)
 
 if TYPE_CHECKING:
     from airflow_eks_data.triggers.emr_job_run import EmrEksJobRunTrigger
+    from airflow_eks_data.triggers.emr_serverless_job_run import EmrServerlessJobRunTrigger
     from airflow_eks_data.triggers.resubmit import ResubmitAfterTrigger
     from airflow_eks_data.triggers.spark_application import SparkApplicationTrigger
     from airflow_eks_data.triggers.spark_submit import SparkSubmitExitTrigger
 
-__all__ = ["EmrEksJobRunTrigger", "ResubmitAfterTrigger", "SparkApplicationTrigger", "SparkSubmitExitTrigger"]
+__all__ = [
+    "EmrEksJobRunTrigger",
+    "EmrServerlessJobRunTrigger",
+    "ResubmitAfterTrigger",
+    "SparkApplicationTrigger",
+    "SparkSubmitExitTrigger",
+]

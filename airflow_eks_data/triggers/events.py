@@ -12,6 +12,7 @@ from airflow_eks_data.outcomes import (
     Cancelled,
     Classification,
     EmrEvidence,
+    EmrServerlessEvidence,
     SparkOperatorEvidence,
     TimedOut,
     classify,
@@ -36,7 +37,7 @@ def event_classification(event: dict[str, Any]) -> tuple[Classification, str | N
     last_state = None
     if isinstance(evidence, SparkOperatorEvidence) and evidence.snapshots:
         last_state = app_state({"status": evidence.snapshots[-1]})
-    elif isinstance(evidence, EmrEvidence):
+    elif isinstance(evidence, EmrEvidence | EmrServerlessEvidence):
         last_state = evidence.job_run.get("state")
     elif isinstance(evidence, TimedOut | Cancelled):
         last_state = evidence.last_state

@@ -16,6 +16,10 @@ throttles. Here all waits on one (connection, region, virtual cluster) in a trig
   the API pushes back: a throttled sweep stretches it by half, up to 8 times, and each clean sweep halves
   the stretch again. Calls inside a sweep are retried briefly (`POLL_RETRIES`); beyond that the next sweep
   tries again, later.
+
+The two calls are pluggable (`JobRunApi`): EMR Serverless's ListJobRuns / GetJobRun per application
+run on the same loop, with its own state table, and a run listed as succeeded described too when the
+list summary lacks what the outcome needs (EMR Serverless's billed utilisation).
 """
 
 from __future__ import annotations
@@ -29,13 +33,15 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow_eks_data.outcomes.retrying import Backoff, is_transient
-from airflow_eks_data.outcomes.states import EMR_JOB_RUN
+from airflow_eks_data.outcomes.states import EMR_JOB_RUN, StateTable
 
 if TYPE_CHECKING:
-    from airflow_eks_data.hooks.emr_on_eks import AsyncEmrEksHook
+    from contextlib import AbstractAsyncContextManager
+
+    from airflow_eks_data.hooks.emr_on_eks import JobRunListing
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +55,40 @@ STRETCH = 1.5
 JITTER = 0.2
 DESCRIBE_CONCURRENCY = 8
 POLL_RETRIES = Backoff(max_tries=3, base_seconds=0.5, cap_seconds=5.0)
-HookFactory = Callable[[], "AsyncEmrEksHook"]
+
+
+class JobRunHook(Protocol):
+    """What a poller calls: `AsyncEmrEksHook` (per virtual cluster), `AsyncEmrServerlessHook` (per application)."""
+
+    retries: int
+
+    def client(self) -> AbstractAsyncContextManager[Any]: ...
+
+    async def list_job_runs(
+        self, location: str, created_after: datetime | None, states: Any, *, client: Any, on_page: Any
+    ) -> JobRunListing: ...
+
+    async def describe_job_run(self, location: str, job_run_id: str, *, client: Any) -> dict[str, Any] | None: ...
+
+
+HookFactory = Callable[[], JobRunHook]
+
+
+@dataclass(frozen=True)
+class JobRunApi:
+    """One service's job-run API as the poller sees it: its states, its call names, what the list lacks."""
+
+    states: StateTable
+    describe_call: str = "DescribeJobRun"
+    describe_succeeded: bool = False
+    """Describe a run the list shows succeeded too, for fields only the describe call returns."""
+
+    @property
+    def listed_states(self) -> frozenset[str]:
+        return self.states.active | self.states.succeeded
+
+
+EMR_ON_EKS_API = JobRunApi(EMR_JOB_RUN)
 
 
 class JobRunMissing(Exception):
@@ -77,9 +116,17 @@ class PollerStats:
 class JobRunPoller:
     """Polls one virtual cluster for all its waiters; runs while it has any."""
 
-    def __init__(self, virtual_cluster_id: str, hook_factory: HookFactory, rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        virtual_cluster_id: str,
+        hook_factory: HookFactory,
+        rng: random.Random | None = None,
+        api: JobRunApi = EMR_ON_EKS_API,
+    ) -> None:
         self.virtual_cluster_id = virtual_cluster_id
+        """Where the runs are: a virtual cluster, or an EMR Serverless application."""
         self.hook_factory = hook_factory
+        self.api = api
         self.rng = rng or random.Random()
         self.waiters: dict[str, set[Waiter]] = {}
         self.pressure = 1.0
@@ -137,7 +184,7 @@ class JobRunPoller:
                 self._pushed_back(exc, "client")
                 await asyncio.sleep(max(self.next_delay() - (time.monotonic() - started), 0.0))
 
-    async def sweep(self, hook: AsyncEmrEksHook, client: Any) -> None:
+    async def sweep(self, hook: JobRunHook, client: Any) -> None:
         """One pass over every waiter: describe the unknown, list the active, describe the ended."""
         self.stats.sweeps += 1
         retries_before = hook.retries
@@ -150,13 +197,19 @@ class JobRunPoller:
             since = min(w.created_after for run_id in known for w in self.waiters.get(run_id, ()) if w.created_after)
 
             def settle_completed(page: list[dict[str, Any]]) -> None:
+                if self.api.describe_succeeded:
+                    return  # settled once described
                 for run in page:
-                    if run.get("state") in EMR_JOB_RUN.succeeded and run["id"] in self.waiters:
+                    if run.get("state") in self.api.states.succeeded and run["id"] in self.waiters:
                         self._settle(run["id"], run=run)
 
             try:
                 listing = await hook.list_job_runs(
-                    self.virtual_cluster_id, since - CLOCK_SKEW, LISTED_STATES, client=client, on_page=settle_completed
+                    self.virtual_cluster_id,
+                    since - CLOCK_SKEW,
+                    self.api.listed_states,
+                    client=client,
+                    on_page=settle_completed,
                 )
             except Exception as exc:
                 if not is_transient(exc):  # refused (access denied, no such cluster): every wait fails alike
@@ -173,9 +226,9 @@ class JobRunPoller:
                 run = listed.get(run_id)
                 if run_id not in self.waiters:
                     continue  # settled as its page arrived
-                if run is None:
+                if run is None or (self.api.describe_succeeded and run.get("state") in self.api.states.succeeded):
                     ended.append(run_id)
-                elif run.get("state") in EMR_JOB_RUN.succeeded:
+                elif run.get("state") in self.api.states.succeeded:
                     self._settle(run_id, run=run)
                 else:
                     self._note_state(run_id, run.get("state"))
@@ -186,24 +239,24 @@ class JobRunPoller:
         else:
             self.pressure = max(1.0, self.pressure / 2)
 
-    async def _describe_all(self, hook: AsyncEmrEksHook, client: Any, run_ids: list[str]) -> bool:
+    async def _describe_all(self, hook: JobRunHook, client: Any, run_ids: list[str]) -> bool:
         """Describe runs (a few at a time) and settle the ended ones; True if any call was refused."""
         gate = asyncio.Semaphore(DESCRIBE_CONCURRENCY)
 
         async def one(run_id: str) -> bool:
             async with gate:
-                self.stats.calls["DescribeJobRun"] += 1
+                self.stats.calls[self.api.describe_call] += 1
                 try:
                     run = await hook.describe_job_run(self.virtual_cluster_id, run_id, client=client)
                 except Exception as exc:
                     if not is_transient(exc):
                         self._settle(run_id, error=exc)
                         return False
-                    log.info("DescribeJobRun %s failed (%s); next sweep tries again", run_id, exc)
+                    log.info("%s %s failed (%s); next sweep tries again", self.api.describe_call, run_id, exc)
                     return True
             if run is None:
                 self._settle(run_id, error=JobRunMissing(f"job run {run_id} not found in {self.virtual_cluster_id}"))
-            elif run.get("state") in EMR_JOB_RUN.terminal:
+            elif run.get("state") in self.api.states.terminal:
                 self._settle(run_id, run=run)
             else:  # still active: it was created before our window, or the list lagged; widen the window
                 self._note_state(run_id, run.get("state"))
@@ -258,7 +311,7 @@ def _parse_time(value: Any) -> datetime | None:
 
 
 class PollerRegistry:
-    """Process-wide: one `JobRunPoller` per (event loop, connection, region, virtual cluster)."""
+    """Process-wide: one `JobRunPoller` per (event loop, connection, region, virtual cluster or application)."""
 
     def __init__(self) -> None:
         self._pollers: dict[tuple[int, tuple[Any, ...]], JobRunPoller] = {}
@@ -275,11 +328,12 @@ class PollerRegistry:
         created_after: datetime | None,
         interval: float,
         hook_factory: HookFactory,
+        api: JobRunApi = EMR_ON_EKS_API,
     ) -> AsyncIterator[Waiter]:
         slot = (id(asyncio.get_running_loop()), key)
         poller = self._pollers.get(slot)
         if poller is None:
-            poller = self._pollers[slot] = JobRunPoller(virtual_cluster_id, hook_factory)
+            poller = self._pollers[slot] = JobRunPoller(virtual_cluster_id, hook_factory, api=api)
         waiter = poller.add(job_run_id, created_after, interval)
         try:
             yield waiter

@@ -1,4 +1,5 @@
-"""Validate a StartJobRun request against botocore's installed emr-containers service model.
+"""Validate a StartJobRun request against botocore's installed service model (emr-containers for EMR on
+EKS, emr-serverless for EMR Serverless).
 
 botocore's own validator checks types, required members and minimums; the service also enforces
 maximum lengths and patterns, so those are checked here from the same model.
@@ -14,22 +15,32 @@ from airflow_eks_data.errors import Problem, format_path
 
 
 def emr_request_problems(request: dict[str, Any]) -> list[Problem]:
+    """Problems of an EMR on EKS (emr-containers) `StartJobRun` request."""
+    return request_problems("emr-containers", "StartJobRun", request)
+
+
+def emr_serverless_request_problems(request: dict[str, Any]) -> list[Problem]:
+    """Problems of an EMR Serverless `StartJobRun` request."""
+    return request_problems("emr-serverless", "StartJobRun", request)
+
+
+def request_problems(service: str, operation: str, request: dict[str, Any]) -> list[Problem]:
     """Problems botocore would report, plus the model's max/pattern constraints."""
     from botocore.validate import ParamValidator
 
-    shape = _input_shape()
+    shape = _input_shape(service, operation)
     report = ParamValidator().validate(request, shape)
     problems = [Problem("request", None, f"botocore: {line.strip()}") for line in _report_lines(report)]
     _constraints(request, shape, (), problems)
     return problems
 
 
-@functools.lru_cache(maxsize=1)
-def _input_shape() -> Any:
+@functools.lru_cache(maxsize=8)
+def _input_shape(service: str, operation: str) -> Any:
     import botocore.session
 
-    model = botocore.session.get_session().get_service_model("emr-containers")
-    return model.operation_model("StartJobRun").input_shape
+    model = botocore.session.get_session().get_service_model(service)
+    return model.operation_model(operation).input_shape
 
 
 def _report_lines(report: Any) -> list[str]:

@@ -30,14 +30,27 @@ FAULTS: dict[str, tuple[int, str, str]] = {
 _SERVICE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/")
 _JOB_RUN = re.compile(r"^/virtualclusters/[^/]+/jobruns/[^/]+$")
 _JOB_RUNS = re.compile(r"^/virtualclusters/[^/]+/jobruns/?$")
-_CLUSTER = re.compile(r"^/virtualclusters/([^/]+)/")
+_CLUSTER = re.compile(r"^/(?:virtualclusters|applications)/([^/]+)/")
+_SERVERLESS = (
+    (re.compile(r"^/applications/[^/]+/jobruns/[^/]+/dashboard$"), {"GET": "GetDashboardForJobRun"}),
+    (re.compile(r"^/applications/[^/]+/jobruns/[^/]+/attempts$"), {"GET": "ListJobRunAttempts"}),
+    (re.compile(r"^/applications/[^/]+/jobruns/[^/]+$"), {"GET": "GetJobRun", "DELETE": "CancelJobRun"}),
+    (re.compile(r"^/applications/[^/]+/jobruns/?$"), {"GET": "ListJobRuns", "POST": "StartJobRun"}),
+    (re.compile(r"^/applications/[^/]+/start$"), {"POST": "StartApplication"}),
+    (re.compile(r"^/applications/[^/]+$"), {"GET": "GetApplication"}),
+    (re.compile(r"^/applications/?$"), {"POST": "CreateApplication", "GET": "ListApplications"}),
+)
 
 
 def operation(environ: Environ) -> str:
-    """The API operation of a request, from its method and path (emr-containers), else `service:METHOD`."""
+    """The API operation of a request, from its method and path (emr-containers, emr-serverless), else
+    `service:METHOD`."""
     method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "")
     match = _SERVICE.search(environ.get("HTTP_AUTHORIZATION", ""))
     service = match.group(1) if match else "unknown"
+    if service == "emr-serverless":
+        found = next((ops for pattern, ops in _SERVERLESS if pattern.match(path)), {})
+        return found.get(str(method), f"emr-serverless:{method} {path}")
     if service != "emr-containers":
         return f"{service}:{method}"
     if _JOB_RUN.match(path):

@@ -25,7 +25,7 @@ def test_corpus_is_large_enough_and_covers_every_outcome() -> None:
     outcomes = {_load(p)["expect"]["outcome"] for p in FIXTURES}
     assert outcomes == {o.value for o in Outcome}
     kinds = {_load(p)["evidence"]["kind"] for p in FIXTURES}
-    assert kinds == {"spark_operator", "emr_on_eks", "timed_out", "cancelled"}
+    assert kinds == {"spark_operator", "emr_on_eks", "emr_serverless", "timed_out", "cancelled"}
 
 
 @pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.stem)
@@ -48,3 +48,18 @@ def test_evidence_round_trips_through_json(path: Path) -> None:
     again = evidence_from_dict(evidence.to_dict())
     assert again == evidence
     assert classify(again) == classify(evidence)
+
+
+def test_emr_serverless_service_retries_are_explained() -> None:
+    data = _load(Path(__file__).parent / "fixtures" / "emrs_failed_after_service_retries.yaml")
+    lines = classify(evidence_from_dict(data["evidence"])).evidence
+    assert "EMR Serverless retried the run itself: attempt 3 of 3" in lines
+    assert "attempt 1: FAILED Worker lost" in lines
+
+
+def test_emr_serverless_active_states_are_not_terminal() -> None:
+    from airflow_eks_data.outcomes import EMR_SERVERLESS_JOB_RUN, EmrServerlessEvidence, NotTerminalError
+
+    for state in EMR_SERVERLESS_JOB_RUN.active:
+        with pytest.raises(NotTerminalError):
+            classify(EmrServerlessEvidence(job_run={"state": state}))

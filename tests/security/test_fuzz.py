@@ -30,7 +30,7 @@ from airflow_eks_data.masking import MASK, MIN_LENGTH, find_secrets, redact
 from airflow_eks_data.pipeline import prepare
 from airflow_eks_data.render import TARGETS, Target, explain
 from airflow_eks_data.validate.crd import load_crd_schema, strict_schema
-from airflow_eks_data.validate.emr import emr_request_problems
+from airflow_eks_data.validate.emr import emr_request_problems, emr_serverless_request_problems
 from tests.conftest import PROFILE_PATH
 from tests.jobspec.test_properties import CONF_KEY, COUNT, JOBS, MEMORY, NAMEISH, SETTINGS, TEXT, resources
 
@@ -70,6 +70,8 @@ def check_document(target: Target, document: dict[str, Any], crd: Draft7Validato
         assert [e.message for e in crd.iter_errors(document)] == []
     elif target == "emr_on_eks":
         assert emr_request_problems(document["request"]) == []
+    elif target == "emr_serverless":
+        assert emr_serverless_request_problems({"clientToken": "attempt-1", **document["request"]}) == []
     else:
         assert all(isinstance(arg, str) and "\x00" not in arg for arg in document["argv"])
         assert all(isinstance(k, str) and isinstance(v, str) for k, v in document["env"].items())

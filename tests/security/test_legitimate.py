@@ -39,6 +39,10 @@ def test_renders(case: dict[str, Any], target: str, tmp_path: Path) -> None:
         assert tenant.emr is not None
         assert document["request"]["virtualClusterId"] == tenant.emr.virtual_cluster_id
         assert document["request"]["executionRoleArn"] == tenant.emr.execution_role_arn
+    elif target == "emr_serverless":
+        assert tenant.emr_serverless is not None
+        assert document["request"]["applicationId"] == tenant.emr_serverless.application_id
+        assert document["request"]["executionRoleArn"] == tenant.emr_serverless.execution_role_arn
     else:
         argv = document["argv"]
         assert argv[argv.index("--master") + 1] == profile.local_master

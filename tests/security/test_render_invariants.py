@@ -32,7 +32,7 @@ from tests.security.spark_submit_parser import SparkSubmitParser, spark_submit_p
 PROFILE = PlatformProfile.from_yaml(PROFILE_PATH)
 SCHEMA = SparkJob.model_json_schema()
 APP = "invariant-app"
-TARGETS = ("spark_operator", "emr_on_eks", "local")
+TARGETS = ("spark_operator", "emr_on_eks", "emr_serverless", "local")
 
 HOSTILE = [
     "--conf=spark.kubernetes.namespace=analytics",
@@ -206,6 +206,7 @@ def baseline(job: SparkJob, target: str) -> Prepared:
 # `ownership`, so that a mistake there shows as a difference from the plain job, not as agreement.
 PLATFORM_PREFIXES = (
     "spark.kubernetes.",
+    "spark.emr-serverless.",
     "spark.master",
     "spark.submit.",
     "spark.app.",
@@ -224,15 +225,19 @@ PLATFORM_PREFIXES = (
 )
 
 
+DRIVER_ENV = ("spark.kubernetes.driverEnv.", "spark.emr-serverless.driverEnv.")
+
+
 def platform_conf(conf: dict[str, str]) -> dict[str, str]:
     """The platform's Spark keys of a rendered conf (pod template files are named by content, and the
-    env a job may set renders under `spark.kubernetes.driverEnv.`)."""
+    env a job may set renders under `spark.kubernetes.driverEnv.`, on EMR Serverless under
+    `spark.emr-serverless.driverEnv.`)."""
     return {
         key.lower(): value
         for key, value in conf.items()
         if key.lower().startswith(PLATFORM_PREFIXES)
         and not key.endswith("podTemplateFile")
-        and not (key.startswith("spark.kubernetes.driverEnv.") and not key[27:].upper().startswith("AWS_"))
+        and not any(key.startswith(env) and not key[len(env) :].upper().startswith("AWS_") for env in DRIVER_ENV)
     }
 
 
@@ -297,19 +302,48 @@ def check_spark_operator(prepared: Prepared, base: Prepared) -> None:
     assert platform_conf(doc["spec"]["sparkConf"]) == platform_conf(ref["spec"]["sparkConf"])
 
 
+SUBMIT_OPTIONS = {"--class", "--conf", "--jars", "--py-files", "--files", "--packages", "--repositories"}
+
+
+def emr_conf(request: dict[str, Any], driver: dict[str, Any]) -> dict[str, str]:
+    """Every Spark property an EMR request carries: spark-defaults, and the `--conf` that overflowed
+    (the only option besides the class and dependencies a job's text may reach)."""
+    [defaults] = request["configurationOverrides"]["applicationConfiguration"]
+    tokens = shlex.split(driver.get("sparkSubmitParameters", ""))
+    assert set(tokens[::2]) <= SUBMIT_OPTIONS
+    overflow = dict(
+        value.split("=", 1) for option, value in zip(tokens[::2], tokens[1::2], strict=True) if option == "--conf"
+    )
+    return {**defaults["properties"], **overflow}
+
+
 def check_emr(prepared: Prepared, base: Prepared) -> None:
     request, ref = prepared.document["request"], base.document["request"]
     for key in ("virtualClusterId", "executionRoleArn", "releaseLabel"):
         assert request[key] == ref[key]
-    [defaults] = request["configurationOverrides"]["applicationConfiguration"]
-    [ref_defaults] = ref["configurationOverrides"]["applicationConfiguration"]
-    assert platform_conf(defaults["properties"]) == platform_conf(ref_defaults["properties"])
+    driver, ref_driver = request["jobDriver"]["sparkSubmitJobDriver"], ref["jobDriver"]["sparkSubmitJobDriver"]
+    assert platform_conf(emr_conf(request, driver)) == platform_conf(emr_conf(ref, ref_driver))
     pods = sorted(map(platform_pod, prepared.document["podTemplates"].values()), key=repr)
     assert pods == sorted(map(platform_pod, base.document["podTemplates"].values()), key=repr)
-    driver = request["jobDriver"]["sparkSubmitJobDriver"]
-    tokens = shlex.split(driver.get("sparkSubmitParameters", ""))
-    options = tokens[::2]
-    assert set(options) <= {"--class", "--conf", "--jars", "--py-files", "--files", "--packages", "--repositories"}
+    assert driver["entryPoint"] == prepared.job.main_application_file
+
+
+def check_emr_serverless(prepared: Prepared, base: Prepared) -> None:
+    request, ref = prepared.document["request"], base.document["request"]
+    tenant = prepared.job.tenant.emr_serverless
+    assert tenant is not None
+    assert (request["applicationId"], request["executionRoleArn"]) == (tenant.application_id, tenant.execution_role_arn)
+    for key in ("applicationId", "executionRoleArn", "retryPolicy"):
+        assert request.get(key) == ref.get(key)
+    overrides, ref_overrides = request["configurationOverrides"], ref["configurationOverrides"]
+    assert overrides["monitoringConfiguration"] == ref_overrides["monitoringConfiguration"]
+    driver, ref_driver = request["jobDriver"]["sparkSubmit"], ref["jobDriver"]["sparkSubmit"]
+    conf = emr_conf(request, driver)
+    assert platform_conf(conf) == platform_conf(emr_conf(ref, ref_driver))
+    # The service allocates dynamically unless told not to: a fixed count must turn it off to hold the cap.
+    assert conf["spark.dynamicAllocation.enabled"] == ("true" if prepared.job.dynamic_allocation else "false")
+    platform_tags = {**PROFILE.emr_serverless.tags, "airflow-eks-data/tenant": prepared.job.tenant_name}
+    assert {key: request["tags"].get(key) for key in platform_tags} == platform_tags
     assert driver["entryPoint"] == prepared.job.main_application_file
 
 
@@ -360,6 +394,8 @@ def test_what_the_platform_owns_survives_any_job(data: dict[str, Any], spark_sub
             check_spark_operator(prepared, base)
         elif target == "emr_on_eks":
             check_emr(prepared, base)
+        elif target == "emr_serverless":
+            check_emr_serverless(prepared, base)
         else:
             check_local(prepared, base, spark_submit_parser)
 

@@ -27,7 +27,7 @@ from tests.test_bad_inputs import _deep_merge
 CASES: list[dict[str, Any]] = yaml.safe_load((Path(__file__).parent / "attempts.yaml").read_text())
 STATIC = [case for case in CASES if not case.get("runtime")]
 RUNTIME = [case for case in CASES if case.get("runtime")]
-TARGETS = ("spark_operator", "emr_on_eks", "local")
+TARGETS = ("spark_operator", "emr_on_eks", "emr_serverless", "local")
 PATHS = (*(f"job YAML for {target}" for target in TARGETS), "operator arguments")
 DOCS = REPO / "docs" / "security.md"
 BASE_JOB: dict[str, Any] = {
