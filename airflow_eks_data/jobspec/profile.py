@@ -170,6 +170,10 @@ class EmrMonitoring(StrictModel):
     persistent_app_ui: bool = Field(True, description="Keep the Spark UI available after the job ends.")
     container_log_rotation_size: str | None = Field(None, description="Rotate container logs at this size, e.g. `2GB`.")
     container_log_max_files: int | None = Field(None, ge=1, description="Rotated log files to keep.")
+    managed_logs: bool | None = Field(
+        None, description="Let EMR keep the job's logs (managed logs); unset: the virtual cluster's default."
+    )
+    managed_logs_kms_key_arn: str | None = Field(None, description="KMS key that encrypts the managed logs.")
 
 
 TEMPLATE_FIELDS = (

@@ -253,6 +253,11 @@ def _monitoring(job: ResolvedJob) -> dict[str, Any]:
         monitoring["cloudWatchMonitoringConfiguration"] = cloudwatch
     if settings.s3_log_uri:
         monitoring["s3MonitoringConfiguration"] = {"logUri": settings.s3_log_uri}
+    if settings.managed_logs is not None:
+        managed = {"allowAWSToRetainLogs": "ENABLED" if settings.managed_logs else "DISABLED"}
+        if settings.managed_logs_kms_key_arn:
+            managed["encryptionKeyArn"] = settings.managed_logs_kms_key_arn
+        monitoring["managedLogs"] = managed
     if settings.container_log_rotation_size and settings.container_log_max_files:
         monitoring["containerLogRotationConfiguration"] = {
             "rotationSize": settings.container_log_rotation_size,

@@ -227,3 +227,28 @@ def test_a_job_template_gets_the_image_through_its_submit_parameters(job: SparkJ
 def test_a_tenant_cannot_reach_the_emr_image_through_spark_conf(job: SparkJob, profile: PlatformProfile) -> None:
     with pytest.raises(SpecError, match="platform-key"):
         prepare(_job(job, spark_conf={IMAGE_KEY: EMR_IMAGE}), profile, target="emr_on_eks")
+
+
+@pytest.mark.parametrize(("managed", "expected"), [(True, "ENABLED"), (False, "DISABLED")])
+def test_managed_logs_and_log_rotation_render_as_the_2026_api_names_them(
+    job: SparkJob, profile: PlatformProfile, managed: bool, expected: str
+) -> None:
+    key = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    monitoring = profile.emr.monitoring.model_copy(
+        update={
+            "managed_logs": managed,
+            "managed_logs_kms_key_arn": key,
+            "container_log_rotation_size": "2GB",
+            "container_log_max_files": 5,
+        }
+    )
+    request = render_emr_job_run(resolve(job, _with_emr(profile, monitoring=monitoring))).request
+    rendered = request["configurationOverrides"]["monitoringConfiguration"]
+    assert rendered["managedLogs"] == {"allowAWSToRetainLogs": expected, "encryptionKeyArn": key}
+    assert rendered["containerLogRotationConfiguration"] == {"rotationSize": "2GB", "maxFilesToKeep": 5}
+    assert emr_request_problems(request) == []
+
+
+def test_managed_logs_left_unset_are_the_virtual_clusters_default(job: SparkJob, profile: PlatformProfile) -> None:
+    request = render_emr_job_run(resolve(job, profile)).request
+    assert "managedLogs" not in request["configurationOverrides"]["monitoringConfiguration"]

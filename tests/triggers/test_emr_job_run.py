@@ -174,7 +174,7 @@ def test_missing_run_ends_as_cancelled_elsewhere(aws_conn: str, virtual_cluster:
 def test_deadline_ends_the_wait(moto_server: EmrMoto, aws_conn: str, virtual_cluster: str) -> None:
     run_id = start(moto_server, virtual_cluster, "slow")
     now = time.time()
-    event = asyncio.run(first_event(trigger(virtual_cluster, run_id, started_at=now, deadline=now + 1.0)))
+    event = asyncio.run(first_event(trigger(virtual_cluster, run_id, started_at=now, deadline=now + 3.0)))
     classification, last_state = event_classification(event)
     assert classification.outcome is Outcome.TIMED_OUT and last_state == "RUNNING"
     assert moto_server.state(run_id) == "RUNNING"  # the operator cancels it, having decided
