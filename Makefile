@@ -44,6 +44,7 @@ bench: venv
 	$(BIN)/python benchmarks/bench_render.py
 	$(BIN)/python benchmarks/bench_import.py
 	$(BIN)/python benchmarks/bench_dag_parse.py
+	$(BIN)/python benchmarks/bench_emr_serverless_triggers.py
 
 # The full fault campaign (docs/reliability.md); `make test` runs a small one. E.g. ARGS="--jobs 200".
 campaign: venv

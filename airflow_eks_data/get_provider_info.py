@@ -45,6 +45,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_eks_data.sensors.spark_application",
                     "airflow_eks_data.sensors.emr_job_run",
                     "airflow_eks_data.sensors.emr_serverless_job_run",
+                    "airflow_eks_data.sensors.job_run",
                 ],
             },
         ],

@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -77,7 +78,17 @@ def start_runs(client: Any, vc: str, count: int, label: str) -> list[str]:
         return list(pool.map(one, range(count)))
 
 
-async def finish_on_schedule(url: str, schedule: list[tuple[float, str, str]], changed: dict[str, float]) -> None:
+def emr_on_eks_change(run_id: str, state: str) -> dict[str, Any]:
+    """The control route's body for one run: EMR on EKS's FAILED carries a `failureReason`."""
+    return {"run_id": run_id, "state": state, "failure_reason": "USER_ERROR" if state == "FAILED" else None}
+
+
+async def finish_on_schedule(
+    url: str,
+    schedule: list[tuple[float, str, str]],
+    changed: dict[str, float],
+    change: Callable[[str, str], dict[str, Any]] = emr_on_eks_change,
+) -> None:
     """Apply state changes when due (in batches every 0.1 s); record when each became visible."""
     begin = time.monotonic()
     pending = sorted(schedule)
@@ -86,10 +97,7 @@ async def finish_on_schedule(url: str, schedule: list[tuple[float, str, str]], c
         due = [item for item in pending if item[0] <= now]
         pending = pending[len(due) :]
         if due:
-            changes = [
-                {"run_id": run_id, "state": state, "failure_reason": "USER_ERROR" if state == "FAILED" else None}
-                for _, run_id, state in due
-            ]
+            changes = [change(run_id, state) for _, run_id, state in due]
             await asyncio.to_thread(post, url, "/_emr_test/state", changes)
             stamp = time.monotonic()
             for _, run_id, _ in due:

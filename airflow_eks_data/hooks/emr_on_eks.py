@@ -15,58 +15,42 @@ because it would fail the same way again.
 from __future__ import annotations
 
 import logging
-import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
-from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
-
-from airflow_eks_data.outcomes.retrying import Backoff, api_error, is_transient
+from airflow_eks_data.hooks.aws_api import (
+    NOT_FOUND,
+    READ_RETRIES,
+    AsyncJobRunHook,
+    JobRunListing,
+    RetryingAwsHook,
+    SubmissionFailed,
+    error_code,
+    jsonable,
+    log_places,
+)
+from airflow_eks_data.outcomes.retrying import Backoff
 from airflow_eks_data.outcomes.states import EMR_JOB_RUN
-from airflow_eks_data.outcomes.submission import SUBMIT_RETRIES, SubmissionVerdict, back_pressure, submission_verdict
-from airflow_eks_data.utils.retries import Retryable, acall_with_retries, call_with_retries
+from airflow_eks_data.outcomes.submission import SUBMIT_RETRIES
+
+__all__ = [
+    "NOT_FOUND",
+    "READ_RETRIES",
+    "AsyncEmrEksHook",
+    "EmrEksHook",
+    "JobRunListing",
+    "SubmissionFailed",
+    "error_code",
+    "jsonable",
+    "log_locations",
+]
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
-NOT_FOUND = "ResourceNotFoundException"
-READ_RETRIES = Backoff(max_tries=6, base_seconds=0.5, cap_seconds=20.0)
 ENDING = EMR_JOB_RUN.terminal | {"CANCEL_PENDING"}
 """States in which CancelJobRun is refused because the run is already over or being cancelled."""
-
-
-def _submittable(exc: BaseException) -> bool:
-    return back_pressure(api_error(exc)) is not None
-
-
-class SubmissionFailed(RuntimeError):
-    """StartJobRun gave up. `verdict.infrastructure` says whether back-pressure outlasted the retries
-    (the attempt may be retried by Airflow) or the request itself was refused (it will fail again)."""
-
-    def __init__(self, verdict: SubmissionVerdict, cause: BaseException) -> None:
-        super().__init__(f"StartJobRun failed: {verdict.reason}")
-        self.verdict = verdict
-        self.__cause__ = cause
-
-
-def error_code(exc: BaseException) -> str | None:
-    return api_error(exc).code
-
-
-def jsonable(value: Any) -> Any:
-    """An API response as plain JSON types (timestamps as ISO strings), without `ResponseMetadata`:
-    job runs travel in trigger events and XCom."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items() if k != "ResponseMetadata"}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    return value
 
 
 def log_locations(
@@ -78,61 +62,20 @@ def log_locations(
     under `<logUri>/<virtual cluster>/jobs/<job run>/`.
     """
     monitoring = monitoring or {}
-    found: dict[str, Any] = {}
-    cloudwatch = monitoring.get("cloudWatchMonitoringConfiguration") or {}
-    if cloudwatch.get("logGroupName"):
-        prefix = cloudwatch.get("logStreamNamePrefix")
-        stream = f"{virtual_cluster_id}/jobs/{job_run_id}"
-        found["cloudwatch"] = {
-            "log_group": cloudwatch["logGroupName"],
-            "log_stream_prefix": f"{prefix}/{stream}" if prefix else stream,
-            "region": region,
-        }
-    s3 = monitoring.get("s3MonitoringConfiguration") or {}
-    if s3.get("logUri"):
-        found["s3"] = f"{str(s3['logUri']).rstrip('/')}/{virtual_cluster_id}/jobs/{job_run_id}/"
-    return found
+    cloudwatch = monitoring.get("cloudWatchMonitoringConfiguration")
+    path = f"{virtual_cluster_id}/jobs/{job_run_id}"
+    return log_places(cloudwatch, monitoring.get("s3MonitoringConfiguration"), path, region)
 
 
-class _EmrEksBase(AwsBaseHook):
-    """`AwsBaseHook` for the `emr-containers` client, plus the retry rule."""
-
+class _EmrEksBase(RetryingAwsHook):
     hook_name = "EMR on EKS (airflow-eks-data)"
-
-    def __init__(
-        self,
-        aws_conn_id: str | None = "aws_default",
-        region_name: str | None = None,
-        *,
-        retry: Backoff | None = None,
-        rng: random.Random | None = None,
-        **kwargs: Any,
-    ) -> None:
-        kwargs["client_type"] = "emr-containers"
-        super().__init__(aws_conn_id=aws_conn_id, region_name=region_name, **kwargs)
-        self.retry_settings = retry or READ_RETRIES
-        self.rng = rng or random.Random()
-        self.retries = 0
-        """Calls retried so far because of back-pressure: a poller stretches its interval when it grows."""
-
-    def _on_retry(self, what: str) -> Callable[[BaseException, int, float], None]:
-        def note(exc: BaseException, tries: int, delay: float) -> None:
-            self.retries += 1
-            cause = back_pressure(api_error(exc)) or type(exc).__name__
-            log.warning("%s: %s; retrying in %.1fs (try %d)", what, cause, delay, tries)
-
-        return note
+    aws_service = "emr-containers"
+    ending = ENDING
+    run_keys = ("virtualClusterId", "id")
 
 
 class EmrEksHook(_EmrEksBase):
     """Worker-side EMR on EKS calls (boto3)."""
-
-    def _retrying(
-        self, call: Callable[[], T], what: str, settings: Backoff | None = None, retryable: Retryable = is_transient
-    ) -> T:
-        backoff = settings or self.retry_settings
-        note = self._on_retry(what)
-        return call_with_retries(call, backoff=backoff, retryable=retryable, on_retry=note, rng=self.rng)
 
     def upload_pod_templates(self, templates: Mapping[str, Mapping[str, Any]]) -> list[str]:
         """Write each pod template (YAML) to its `s3://` URI, skipping keys that already exist.
@@ -161,12 +104,7 @@ class EmrEksHook(_EmrEksBase):
         (default: 8 tries, 2 s doubling to 60 s); raises `SubmissionFailed` when it gives up."""
         if not request.get("clientToken"):
             raise ValueError("StartJobRun needs a deterministic clientToken for idempotent submission")
-        try:
-            response = self._retrying(lambda: self.conn.start_job_run(**request), "StartJobRun", settings, _submittable)
-        except Exception as exc:
-            tries = settings.max_tries
-            verdict = submission_verdict(api_error(exc), tries_so_far=tries, settings=settings, rng=self.rng)
-            raise SubmissionFailed(verdict, exc) from exc
+        response = self._submit(lambda: self.conn.start_job_run(**request), "StartJobRun", settings)
         return jsonable({key: response[key] for key in ("id", "name", "arn", "virtualClusterId") if key in response})  # type: ignore[no-any-return]
 
     def list_job_runs(
@@ -185,13 +123,7 @@ class EmrEksHook(_EmrEksBase):
             params["states"] = sorted(states)
         if created_after is not None:
             params["createdAfter"] = created_after
-        runs: list[dict[str, Any]] = []
-        while True:
-            page = self._retrying(partial(self.conn.list_job_runs, **params), "ListJobRuns")
-            runs += jsonable(page.get("jobRuns", []))
-            if not page.get("nextToken"):
-                return runs
-            params["nextToken"] = page["nextToken"]
+        return self._pages("list_job_runs", "ListJobRuns", "jobRuns", params)
 
     def find_job_runs(
         self,
@@ -216,66 +148,30 @@ class EmrEksHook(_EmrEksBase):
 
     def describe_job_run(self, virtual_cluster_id: str, job_run_id: str) -> dict[str, Any] | None:
         """DescribeJobRun's `jobRun`, or None if there is no such run in that virtual cluster."""
-        try:
-            response = self._retrying(
-                lambda: self.conn.describe_job_run(virtualClusterId=virtual_cluster_id, id=job_run_id),
-                "DescribeJobRun",
-            )
-        except Exception as exc:
-            if error_code(exc) == NOT_FOUND:
-                return None
-            raise
-        return jsonable(response["jobRun"])  # type: ignore[no-any-return]
+        run: dict[str, Any] | None = self._or_none(
+            lambda: self.conn.describe_job_run(virtualClusterId=virtual_cluster_id, id=job_run_id),
+            "DescribeJobRun",
+            "jobRun",
+        )
+        return run
 
     def cancel_job_run(self, virtual_cluster_id: str, job_run_id: str) -> bool:
         """CancelJobRun; False if the run had already ended (or never existed), True if cancelled."""
-        try:
-            self._retrying(
-                lambda: self.conn.cancel_job_run(virtualClusterId=virtual_cluster_id, id=job_run_id), "CancelJobRun"
-            )
-        except Exception as exc:
-            if error_code(exc) == NOT_FOUND:
-                return False
-            if error_code(exc) != "ValidationException":
-                raise
-            run = self.describe_job_run(virtual_cluster_id, job_run_id)
-            if run is None or run.get("state") in ENDING:
-                return False
-            raise
-        log.info("Cancelled EMR job run %s in virtual cluster %s", job_run_id, virtual_cluster_id)
-        return True
+        cancelled = self._cancel(
+            lambda: self.conn.cancel_job_run(virtualClusterId=virtual_cluster_id, id=job_run_id),
+            lambda: self.describe_job_run(virtual_cluster_id, job_run_id),
+        )
+        if cancelled:
+            log.info("Cancelled EMR job run %s in virtual cluster %s", job_run_id, virtual_cluster_id)
+        return cancelled
 
 
-@dataclass(frozen=True)
-class JobRunListing:
-    """One paginated ListJobRuns: the runs, how many calls it took, and how many of those botocore
-    itself had to retry (a throttling signal the caller backs off on)."""
-
-    runs: list[dict[str, Any]]
-    calls: int
-    retried: int
-
-
-class AsyncEmrEksHook(_EmrEksBase):
+class AsyncEmrEksHook(_EmrEksBase, AsyncJobRunHook):
     """Triggerer-side EMR on EKS calls (aiobotocore, through `AwsBaseHook.get_async_conn`).
 
     Methods take an open `client` (from `client()`) so that a poller reuses one connection pool for
     its lifetime; without one they open a client for the call.
     """
-
-    @asynccontextmanager
-    async def client(self) -> AsyncIterator[Any]:
-        async with await self.get_async_conn() as client:  # type: ignore[no-untyped-call]
-            yield client
-
-    async def _call(self, client: Any, operation: str, what: str, **params: Any) -> dict[str, Any]:
-        if client is None:
-            async with self.client() as opened:
-                return await self._call(opened, operation, what, **params)
-        return await self._aretrying(lambda: getattr(client, operation)(**params), what)
-
-    async def _aretrying(self, call: Callable[[], Awaitable[T]], what: str) -> T:
-        return await acall_with_retries(call, backoff=self.retry_settings, on_retry=self._on_retry(what), rng=self.rng)
 
     async def list_job_runs(
         self,
@@ -290,11 +186,6 @@ class AsyncEmrEksHook(_EmrEksBase):
         """Every page of ListJobRuns filtered by creation time and state. Each page is retried on its
         own, so a throttled page does not restart the sweep; `on_page` sees each page as it arrives,
         so runs on the first pages are settled without waiting for the last."""
-        if client is None:
-            async with self.client() as opened:
-                return await self.list_job_runs(
-                    virtual_cluster_id, created_after, states, client=opened, page_size=page_size, on_page=on_page
-                )
         params: dict[str, Any] = {"virtualClusterId": virtual_cluster_id}
         if created_after is not None:
             params["createdAfter"] = created_after
@@ -302,47 +193,4 @@ class AsyncEmrEksHook(_EmrEksBase):
             params["states"] = sorted(states)
         if page_size:
             params["maxResults"] = page_size
-        runs: list[dict[str, Any]] = []
-        calls = retried = 0
-        while True:
-            calls += 1
-            page = await self._call(client, "list_job_runs", "ListJobRuns", **params)
-            retried += int(bool((page.get("ResponseMetadata") or {}).get("RetryAttempts")))
-            found = jsonable(page.get("jobRuns", []))
-            runs += found
-            if on_page is not None:
-                on_page(found)
-            if not page.get("nextToken"):
-                return JobRunListing(runs, calls, retried)
-            params["nextToken"] = page["nextToken"]
-
-    async def describe_job_run(
-        self, virtual_cluster_id: str, job_run_id: str, *, client: Any = None
-    ) -> dict[str, Any] | None:
-        """DescribeJobRun's `jobRun` (failureReason, stateDetails, retryPolicyExecution), or None."""
-        try:
-            response = await self._call(
-                client, "describe_job_run", "DescribeJobRun", virtualClusterId=virtual_cluster_id, id=job_run_id
-            )
-        except Exception as exc:
-            if error_code(exc) == NOT_FOUND:
-                return None
-            raise
-        return jsonable(response["jobRun"])  # type: ignore[no-any-return]
-
-    async def cancel_job_run(self, virtual_cluster_id: str, job_run_id: str, *, client: Any = None) -> bool:
-        """CancelJobRun; False if it had already ended or does not exist."""
-        try:
-            await self._call(
-                client, "cancel_job_run", "CancelJobRun", virtualClusterId=virtual_cluster_id, id=job_run_id
-            )
-        except Exception as exc:
-            if error_code(exc) == NOT_FOUND:
-                return False
-            if error_code(exc) != "ValidationException":
-                raise
-            run = await self.describe_job_run(virtual_cluster_id, job_run_id, client=client)
-            if run is None or run.get("state") in ENDING:
-                return False
-            raise
-        return True
+        return await self._apages(client, "list_job_runs", "ListJobRuns", "jobRuns", params, on_page)

@@ -3,31 +3,39 @@
 `EmrServerlessHook` serves the worker: start the application if it is stopped, submit (idempotent by
 `clientToken`), find a run again, cancel, read the dashboard link and the attempts. Its async twin
 serves the triggerer: the paginated ListJobRuns sweep and the GetJobRun of runs that ended. Retries,
-backoff and the `SubmissionFailed` verdict are those of EMR on EKS (`hooks.aws_api`).
+backoff, pagination and the `SubmissionFailed` verdict are those every AWS hook shares (`hooks.aws_api`).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from typing import Any
 
-from airflow_eks_data.hooks.aws_api import RetryingAwsHook
-from airflow_eks_data.hooks.emr_on_eks import JobRunListing, error_code, jsonable
+from airflow_eks_data.hooks.aws_api import (
+    NOT_FOUND,
+    AsyncJobRunHook,
+    JobRunListing,
+    RetryingAwsHook,
+    error_code,
+    jsonable,
+    log_places,
+)
 from airflow_eks_data.outcomes.retrying import Backoff
 from airflow_eks_data.outcomes.states import EMR_SERVERLESS_JOB_RUN
 from airflow_eks_data.outcomes.submission import SUBMIT_RETRIES
 
 log = logging.getLogger(__name__)
 
-NOT_FOUND = "ResourceNotFoundException"
 ENDING = EMR_SERVERLESS_JOB_RUN.terminal | {"CANCELLING"}
 """States in which CancelJobRun is refused because the run is over or being cancelled."""
 STARTABLE = frozenset({"CREATED", "STOPPED"})
 SETTLING = frozenset({"CREATING", "STARTING", "STOPPING"})
 """Application states that pass on their own: wait, then start (STOPPING) or use (the others)."""
+ANY_MISSING = frozenset({NOT_FOUND, "ValidationException"})
+"""GetJobRun and the dashboard refuse a malformed run id as invalid: no such run either way."""
 
 
 class ApplicationUnavailable(RuntimeError):
@@ -43,9 +51,27 @@ def _listing_params(application_id: str, states: Collection[str] | None, created
     return params
 
 
+def log_locations(
+    monitoring: Mapping[str, Any] | None, application_id: str, job_run_id: str, region: str | None
+) -> dict[str, Any]:
+    """Where EMR Serverless writes this run's logs, from its `monitoringConfiguration`: S3 objects and
+    CloudWatch streams under `applications/<application>/jobs/<job run>/`, and the managed store
+    (reached through the dashboard link) unless it was turned off."""
+    monitoring = monitoring or {}
+    cloudwatch = monitoring.get("cloudWatchLoggingConfiguration") or {}
+    enabled = cloudwatch if cloudwatch.get("enabled") else None
+    path = f"applications/{application_id}/jobs/{job_run_id}"
+    found = log_places(enabled, monitoring.get("s3MonitoringConfiguration"), path, region)
+    managed = monitoring.get("managedPersistenceMonitoringConfiguration") or {}
+    found["managed_persistence"] = managed.get("enabled", True)
+    return found
+
+
 class _EmrServerlessBase(RetryingAwsHook):
     hook_name = "EMR Serverless (airflow-eks-data)"
     aws_service = "emr-serverless"
+    ending = ENDING
+    run_keys = ("applicationId", "jobRunId")
 
 
 class EmrServerlessHook(_EmrServerlessBase):
@@ -53,13 +79,10 @@ class EmrServerlessHook(_EmrServerlessBase):
 
     def get_application(self, application_id: str) -> dict[str, Any] | None:
         """GetApplication's `application`, or None if there is none."""
-        try:
-            response = self._retrying(lambda: self.conn.get_application(applicationId=application_id), "GetApplication")
-        except Exception as exc:
-            if error_code(exc) == NOT_FOUND:
-                return None
-            raise
-        return jsonable(response["application"])  # type: ignore[no-any-return]
+        app: dict[str, Any] | None = self._or_none(
+            lambda: self.conn.get_application(applicationId=application_id), "GetApplication", "application"
+        )
+        return app
 
     def start_application(self, application_id: str, timeout: float = 600.0, poll: float = 5.0) -> dict[str, Any]:
         """Make the application STARTED: start it if CREATED or STOPPED, wait while it settles.
@@ -109,7 +132,10 @@ class EmrServerlessHook(_EmrServerlessBase):
     def get_job_run(self, application_id: str, job_run_id: str) -> dict[str, Any] | None:
         """GetJobRun's `jobRun` (tags, stateDetails, billed utilisation, attempt), or None."""
         run: dict[str, Any] | None = self._or_none(
-            lambda: self.conn.get_job_run(applicationId=application_id, jobRunId=job_run_id), "jobRun"
+            lambda: self.conn.get_job_run(applicationId=application_id, jobRunId=job_run_id),
+            "GetJobRun",
+            "jobRun",
+            ANY_MISSING,
         )
         return run
 
@@ -121,7 +147,10 @@ class EmrServerlessHook(_EmrServerlessBase):
     def get_dashboard_for_job_run(self, application_id: str, job_run_id: str) -> str | None:
         """The run's Spark UI (live, or the persistent history): a presigned URL that expires; None if none."""
         found = self._or_none(
-            lambda: self.conn.get_dashboard_for_job_run(applicationId=application_id, jobRunId=job_run_id), "url"
+            lambda: self.conn.get_dashboard_for_job_run(applicationId=application_id, jobRunId=job_run_id),
+            "GetDashboardForJobRun",
+            "url",
+            ANY_MISSING,
         )
         return str(found) if found else None
 
@@ -141,20 +170,13 @@ class EmrServerlessHook(_EmrServerlessBase):
         log.info("Cancelled EMR Serverless job run %s of application %s", job_run_id, application_id)
         return True
 
-    def _or_none(self, call: Callable[[], dict[str, Any]], key: str) -> Any:
-        try:
-            response = self._retrying(call, key)
-        except Exception as exc:
-            if error_code(exc) in {NOT_FOUND, "ValidationException"}:
-                return None
-            raise
-        return jsonable(response.get(key))
 
-
-class AsyncEmrServerlessHook(_EmrServerlessBase):
+class AsyncEmrServerlessHook(_EmrServerlessBase, AsyncJobRunHook):
     """Triggerer-side calls (aiobotocore); each method takes an open `client` (from `client()`) or opens one.
 
-    `list_job_runs` and `describe_job_run` are the two calls `triggers.job_run_poller` makes."""
+    `list_job_runs` and `describe_job_run` (GetJobRun) are the two calls `triggers.job_run_poller` makes."""
+
+    describe_call = ("get_job_run", "GetJobRun")
 
     async def list_job_runs(
         self,
@@ -168,40 +190,9 @@ class AsyncEmrServerlessHook(_EmrServerlessBase):
         params = _listing_params(application_id, states, created_after)
         return await self._apages(client, "list_job_runs", "ListJobRuns", "jobRuns", params, on_page)
 
-    async def describe_job_run(
-        self, application_id: str, job_run_id: str, *, client: Any = None
-    ) -> dict[str, Any] | None:
-        """GetJobRun's `jobRun`, or None if there is no such run."""
-        try:
-            response = await self._acall(
-                client, "get_job_run", "GetJobRun", applicationId=application_id, jobRunId=job_run_id
-            )
-        except Exception as exc:
-            if error_code(exc) == NOT_FOUND:
-                return None
-            raise
-        return jsonable(response["jobRun"])  # type: ignore[no-any-return]
-
     async def list_job_run_attempts(
         self, application_id: str, job_run_id: str, *, client: Any = None
     ) -> list[dict[str, Any]]:
         params = {"applicationId": application_id, "jobRunId": job_run_id}
         listing = await self._apages(client, "list_job_run_attempts", "ListJobRunAttempts", "jobRunAttempts", params)
         return listing.runs
-
-    async def cancel_job_run(self, application_id: str, job_run_id: str, *, client: Any = None) -> bool:
-        """CancelJobRun; False if it had already ended or does not exist."""
-        try:
-            await self._acall(
-                client, "cancel_job_run", "CancelJobRun", applicationId=application_id, jobRunId=job_run_id
-            )
-        except Exception as exc:
-            if error_code(exc) == NOT_FOUND:
-                return False
-            if error_code(exc) != "ValidationException":
-                raise
-            run = await self.describe_job_run(application_id, job_run_id, client=client)
-            if run is None or run.get("state") in ENDING:
-                return False
-            raise
-        return True

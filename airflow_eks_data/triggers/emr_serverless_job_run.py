@@ -1,8 +1,10 @@
 """Wait for an EMR Serverless job run to end, deferrably, on the application's shared poller.
 
-One ListJobRuns sweep per (connection, region, application) per interval serves every wait there;
-GetJobRun is called only for runs that finished (the list has no stateDetails, tags or billed
-utilisation), and ListJobRunAttempts only when the run's `attempt` says the service retried it.
+One ListJobRuns sweep per (connection, region, application) per interval serves every wait there.
+A success settles from the listing; GetJobRun is called only for runs that ended otherwise (the
+list has no stateDetails to classify them by), and ListJobRunAttempts only when the run's `attempt`
+says the service retried it. The billed utilisation of a success is read once, by the worker's
+`result()`, not by every wait.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-EMR_SERVERLESS_API = JobRunApi(EMR_SERVERLESS_JOB_RUN, describe_call="GetJobRun", describe_succeeded=True)
+EMR_SERVERLESS_API = JobRunApi(EMR_SERVERLESS_JOB_RUN, describe_call="GetJobRun")
 
 
 class EmrServerlessJobRunTrigger(PolledJobRunTrigger):

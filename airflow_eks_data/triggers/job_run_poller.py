@@ -41,7 +41,7 @@ from airflow_eks_data.outcomes.states import EMR_JOB_RUN, StateTable
 if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
 
-    from airflow_eks_data.hooks.emr_on_eks import JobRunListing
+    from airflow_eks_data.hooks.aws_api import JobRunListing
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from airflow_eks_data.hooks.emr_on_eks import SubmissionFailed
+from airflow_eks_data.hooks.aws_api import SubmissionFailed
 from airflow_eks_data.hooks.emr_serverless import ApplicationUnavailable, AsyncEmrServerlessHook, EmrServerlessHook
 from airflow_eks_data.outcomes import Backoff
 from tests.emr.moto_emr import ROLE_ARN
