@@ -14,8 +14,8 @@ from typing import Any
 
 from airflow_eks_data.outcomes.evidence import EmrEvidence
 from airflow_eks_data.outcomes.kube import read_signals
-from airflow_eks_data.outcomes.model import Classification, NotTerminalError, Outcome
-from airflow_eks_data.outcomes.states import EMR_JOB_RUN
+from airflow_eks_data.outcomes.model import Classification, Outcome
+from airflow_eks_data.outcomes.states import EMR_JOB_RUN, settled_verdict
 
 SIGNAL_EXITS = frozenset({137, 143})
 INFRA_FAILURE_REASONS = frozenset({"INTERNAL_ERROR", "CLUSTER_UNAVAILABLE"})
@@ -54,12 +54,9 @@ def classify_emr(ev: EmrEvidence) -> Classification:
     def verdict(outcome: Outcome, reason: str, extra: tuple[str, ...] = ()) -> Classification:
         return Classification(outcome=outcome, reason=reason, evidence=(*facts, *extra))
 
-    if state not in EMR_JOB_RUN.terminal:
-        raise NotTerminalError(f"EMR job run state {state!r} is not terminal")
-    if state == "COMPLETED":
-        return verdict(Outcome.SUCCEEDED, "job run COMPLETED")
-    if state == "CANCELLED":
-        return verdict(Outcome.CANCELLED, f"job run CANCELLED{': ' + details if details else ''}")
+    settled = settled_verdict(state, EMR_JOB_RUN, "EMR", verdict, details)
+    if settled:
+        return settled
 
     if reason_code == "VALIDATION_ERROR":
         return verdict(Outcome.FAILED, f"EMR rejected the job (VALIDATION_ERROR){': ' + details if details else ''}")

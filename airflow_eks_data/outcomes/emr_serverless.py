@@ -15,8 +15,8 @@ import re
 from typing import Any
 
 from airflow_eks_data.outcomes.evidence import EmrServerlessEvidence
-from airflow_eks_data.outcomes.model import Classification, NotTerminalError, Outcome
-from airflow_eks_data.outcomes.states import EMR_SERVERLESS_JOB_RUN
+from airflow_eks_data.outcomes.model import Classification, Outcome
+from airflow_eks_data.outcomes.states import EMR_SERVERLESS_JOB_RUN, settled_verdict
 
 _USER_TEXT = re.compile(
     r"exit(ed)? (with )?(code|status)[ :]*[1-9]|ClassNotFound|NoClassDefFound|ModuleNotFound|ImportError|"
@@ -76,12 +76,9 @@ def classify_emr_serverless(ev: EmrServerlessEvidence) -> Classification:
     def verdict(outcome: Outcome, reason: str) -> Classification:
         return Classification(outcome=outcome, reason=reason, evidence=tuple(facts))
 
-    if state not in EMR_SERVERLESS_JOB_RUN.terminal:
-        raise NotTerminalError(f"EMR Serverless job run state {state!r} is not terminal")
-    if state == "SUCCESS":
-        return verdict(Outcome.SUCCEEDED, "job run SUCCESS")
-    if state == "CANCELLED":
-        return verdict(Outcome.CANCELLED, f"job run CANCELLED{suffix}")
+    settled = settled_verdict(state, EMR_SERVERLESS_JOB_RUN, "EMR Serverless", verdict, details)
+    if settled:
+        return settled
     cause = infrastructure_cause(details)
     if cause:
         return verdict(Outcome.INTERRUPTED, f"EMR Serverless {cause}, not the application's fault{suffix}")

@@ -7,9 +7,11 @@ terminal). `terminal`: it will not change again. `succeeded`: the terminal state
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from airflow_eks_data.outcomes.model import Classification, NotTerminalError, Outcome
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,20 @@ EMR_SERVERLESS_JOB_RUN = StateTable(
 
 ANY_FINISHED = SPARK_APPLICATION.finished | EMR_JOB_RUN.finished | EMR_SERVERLESS_JOB_RUN.finished
 """States after which nothing runs any more, whichever backend reported them."""
+
+
+def settled_verdict(
+    state: str, table: StateTable, service: str, verdict: Callable[[Outcome, str], Classification], details: str
+) -> Classification | None:
+    """The verdict of a success or a cancellation; None for a failure, which each service explains in
+    its own words; a state still active is a caller's error."""
+    if state not in table.terminal:
+        raise NotTerminalError(f"{service} job run state {state!r} is not terminal")
+    if state in table.succeeded:
+        return verdict(Outcome.SUCCEEDED, f"job run {state}")
+    if state == "CANCELLED":
+        return verdict(Outcome.CANCELLED, f"job run CANCELLED{': ' + details if details else ''}")
+    return None
 
 
 def application_state(snapshot: Mapping[str, Any]) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from airflow_eks_data.jobspec.job import Deps
 from airflow_eks_data.jobspec.profile import EbsStorage, EphemeralStorage, NvmeStorage, PlatformProfile, Tenant
@@ -41,8 +41,7 @@ class ResolvedPlacement:
     tolerations: list[dict[str, Any]]
 
 
-@dataclass(frozen=True)
-class AllocationBounds:
+class AllocationBounds(NamedTuple):
     min_executors: int
     max_executors: int
 
