@@ -22,13 +22,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import multiprocessing
 import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -37,9 +35,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.bench_emr_triggers import (
+    arguments,
     calls_by_cluster,
     finish_on_schedule,
     latency,
+    moto_server,
     percentile,
 )
 
@@ -230,41 +230,10 @@ def report(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--jobs", type=int, default=1000, help="concurrent waits per workload")
-    parser.add_argument("--applications", type=int, default=10, help="applications per workload")
-    parser.add_argument("--interval", type=float, default=5.0, help="poll interval, seconds (both workloads)")
-    parser.add_argument("--min-run", type=float, default=60.0, help="earliest a run ends, seconds")
-    parser.add_argument("--max-run", type=float, default=150.0, help="latest a run ends, seconds")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--alone", action="store_true", help="run the shared sweep without the baseline's load")
-    args = parser.parse_args()
-    os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="bench-emrs-"))
-    os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
-
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    server = context.Process(target=serve, args=(queue,), daemon=True)
-    server.start()
+    extra = {"--applications": {"type": int, "default": 10, "help": "applications per workload"}}
+    args = arguments(__doc__, **extra)
+    server, url, client = moto_server("emr-serverless", serve)
     try:
-        url = queue.get(timeout=60)
-        os.environ["AIRFLOW_CONN_AWS_DEFAULT"] = json.dumps(
-            {
-                "conn_type": "aws",
-                "login": "bench",
-                "password": "bench",
-                "extra": {"endpoint_url": url, "region_name": "eu-west-1"},
-            }
-        )
-        import boto3  # type: ignore[import-untyped]
-
-        client = boto3.client(
-            "emr-serverless",
-            endpoint_url=url,
-            region_name="eu-west-1",
-            aws_access_key_id="b",
-            aws_secret_access_key="b",
-        )
         applications: dict[str, list[str]] = {}
         for label in ("shared", "baseline"):
             applications[label] = []

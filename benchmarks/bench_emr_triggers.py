@@ -183,41 +183,47 @@ async def run_both(args: argparse.Namespace, url: str, clusters: dict[str, str],
     return seen, changed, began
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def arguments(description: str | None, **extra: dict[str, Any]) -> argparse.Namespace:
+    """The options both EMR trigger benchmarks take (`extra`: more, as `add_argument` keywords by flag)."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--jobs", type=int, default=1000, help="concurrent waits per workload")
     parser.add_argument("--interval", type=float, default=5.0, help="poll interval, seconds (both workloads)")
     parser.add_argument("--min-run", type=float, default=60.0, help="earliest a run ends, seconds")
     parser.add_argument("--max-run", type=float, default=150.0, help="latest a run ends, seconds")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--alone", action="store_true", help="run the shared poller without the baseline's load")
+    parser.add_argument("--alone", action="store_true", help="run the shared waits without the baseline's load")
+    for flag, options in extra.items():
+        parser.add_argument(flag, **options)
     args = parser.parse_args()
     os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="bench-emr-"))
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+    return args
 
+
+def moto_server(service: str, target: Any = serve) -> tuple[Any, str, Any]:
+    """The moto server `target` runs in its own process, its URL (also as Airflow's `aws_default`), and
+    a boto3 client of `service` on it. Terminate the process when done."""
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
-    server = context.Process(target=serve, args=(queue,), daemon=True)
+    server = context.Process(target=target, args=(queue,), daemon=True)
     server.start()
-    try:
-        url = queue.get(timeout=60)
-        os.environ["AIRFLOW_CONN_AWS_DEFAULT"] = json.dumps(
-            {
-                "conn_type": "aws",
-                "login": "bench",
-                "password": "bench",
-                "extra": {"endpoint_url": url, "region_name": "eu-west-1"},
-            }
-        )
-        import boto3  # type: ignore[import-untyped]
+    url = queue.get(timeout=60)
+    extra = {"endpoint_url": url, "region_name": "eu-west-1"}
+    os.environ["AIRFLOW_CONN_AWS_DEFAULT"] = json.dumps(
+        {"conn_type": "aws", "login": "bench", "password": "bench", "extra": extra}
+    )
+    import boto3  # type: ignore[import-untyped]
 
-        client = boto3.client(
-            "emr-containers",
-            endpoint_url=url,
-            region_name="eu-west-1",
-            aws_access_key_id="b",
-            aws_secret_access_key="b",
-        )
+    client = boto3.client(
+        service, endpoint_url=url, region_name="eu-west-1", aws_access_key_id="b", aws_secret_access_key="b"
+    )
+    return server, url, client
+
+
+def main() -> None:
+    args = arguments(__doc__)
+    server, url, client = moto_server("emr-containers")
+    try:
         clusters = {
             label: client.create_virtual_cluster(
                 name=label, containerProvider={"id": "eks", "type": "EKS", "info": {"eksInfo": {"namespace": label}}}
