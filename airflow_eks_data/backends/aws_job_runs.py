@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_eks_data.backends.base import Attempt, Connections, HeldBack, WaitSettings
+from airflow_eks_data.backends.base import (
+    ATTEMPT_MARK,
+    Attempt,
+    Connections,
+    HeldBack,
+    WaitSettings,
+    attempt_marks,
+)
 from airflow_eks_data.links.urls import link_urls
 from airflow_eks_data.outcomes.states import StateTable
 from airflow_eks_data.runs.state import Run
@@ -26,9 +33,6 @@ if TYPE_CHECKING:
     from airflow_eks_data.pipeline import Prepared
     from airflow_eks_data.resolve import ResolvedJob
 
-TASK_KEY_TAG = "airflow-eks-data/task-key"
-TRY_TAG = "airflow-eks-data/try"
-ATTEMPT_TAG = "airflow-eks-data/attempt"
 ADOPT_WINDOW = timedelta(days=2)
 """How far back a retry looks for its task's job runs (ListJobRuns cannot filter by tag)."""
 
@@ -40,12 +44,7 @@ def tagged_request(prepared: Prepared, attempt: Attempt) -> dict[str, Any]:
     so a worker that dies after StartJobRun and repeats it gets the same run back, not a second one."""
     request = dict(prepared.document["request"])
     request["clientToken"] = prepared.job.app_name
-    request["tags"] = {
-        **request.get("tags", {}),
-        TASK_KEY_TAG: attempt.key,
-        TRY_TAG: str(attempt.try_number),
-        ATTEMPT_TAG: str(attempt.number),
-    }
+    request["tags"] = {**request.get("tags", {}), **attempt_marks(attempt)}
     return request
 
 
@@ -95,7 +94,7 @@ class AwsJobRunBackend(Generic[H]):
             found = self._tagged_run(location, key, states, since)
             if found is not None:
                 run_id, tags = found
-                return Run(name=run_id, location=location, attempt=int(tags.get(ATTEMPT_TAG, 1)))
+                return Run(name=run_id, location=location, attempt=int(tags.get(ATTEMPT_MARK, 1)))
         return None
 
     @contextmanager

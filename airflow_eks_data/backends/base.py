@@ -27,6 +27,11 @@ class HeldBack(Exception):
         self.reason = reason
 
 
+TASK_KEY_MARK = "airflow-eks-data/task-key"
+TRY_MARK = "airflow-eks-data/try"
+ATTEMPT_MARK = "airflow-eks-data/attempt"
+
+
 @dataclass(frozen=True)
 class Connections:
     """The operator's connection arguments, and where a backend writes what the task log should show."""
@@ -43,6 +48,12 @@ class Attempt(NamedTuple):
     key: str
     try_number: int
     number: int
+
+
+def attempt_marks(attempt: Attempt) -> dict[str, str]:
+    """The labels (Spark Operator) or tags (EMR) naming a run's task, try and attempt: the one link from
+    a task to its run that outlives the worker."""
+    return {TASK_KEY_MARK: attempt.key, TRY_MARK: str(attempt.try_number), ATTEMPT_MARK: str(attempt.number)}
 
 
 @dataclass(frozen=True)

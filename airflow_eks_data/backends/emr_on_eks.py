@@ -8,15 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_eks_data.backends.aws_job_runs import (
-    ADOPT_WINDOW,
-    ATTEMPT_TAG,
-    TASK_KEY_TAG,
-    TRY_TAG,
-    AwsJobRunBackend,
-    tagged_request,
-)
-from airflow_eks_data.backends.base import Attempt
+from airflow_eks_data.backends.aws_job_runs import ADOPT_WINDOW, AwsJobRunBackend, tagged_request
+from airflow_eks_data.backends.base import TASK_KEY_MARK, Attempt
 from airflow_eks_data.outcomes.retrying import Backoff
 from airflow_eks_data.outcomes.states import EMR_JOB_RUN
 from airflow_eks_data.pipeline import Prepared
@@ -27,7 +20,7 @@ from airflow_eks_data.triggers.emr_job_run import EmrEksJobRunTrigger
 if TYPE_CHECKING:
     from airflow_eks_data.hooks.emr_on_eks import EmrEksHook
 
-__all__ = ["ADOPT_WINDOW", "ATTEMPT_TAG", "IN_WORKER", "TASK_KEY_TAG", "TRY_TAG", "EmrOnEksBackend"]
+__all__ = ["ADOPT_WINDOW", "IN_WORKER", "EmrOnEksBackend"]
 
 IN_WORKER = Backoff(max_tries=3, base_seconds=2.0, cap_seconds=10.0)
 """Back-pressure StartJobRun meets in the worker before the attempt is held back to wait in the triggerer."""
@@ -53,7 +46,7 @@ class EmrOnEksBackend(AwsJobRunBackend["EmrEksHook"]):
     def _tagged_run(
         self, location: str, key: str, states: Collection[str], since: datetime
     ) -> tuple[str, Mapping[str, str]] | None:
-        found = self.hook.find_job_runs(location, tags={TASK_KEY_TAG: key}, states=states, created_after=since)
+        found = self.hook.find_job_runs(location, tags={TASK_KEY_MARK: key}, states=states, created_after=since)
         return (str(found[0]["id"]), found[0].get("tags") or {}) if found else None
 
     def submit(self, prepared: Prepared, attempt: Attempt) -> Run:

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
-from airflow_eks_data.backends.aws_job_runs import TASK_KEY_TAG, AwsJobRunBackend, tagged_request
-from airflow_eks_data.backends.base import Attempt
+from airflow_eks_data.backends.aws_job_runs import AwsJobRunBackend, tagged_request
+from airflow_eks_data.backends.base import TASK_KEY_MARK, Attempt
 from airflow_eks_data.outcomes.states import EMR_SERVERLESS_JOB_RUN
 from airflow_eks_data.pipeline import Prepared
 from airflow_eks_data.resolve import ResolvedJob
@@ -55,7 +55,7 @@ class EmrServerlessBackend(AwsJobRunBackend["EmrServerlessHook"]):
         others = [run for run in runs if run not in hinted][:MAX_UNHINTED]
         for summary in (*hinted, *others):
             tags = (self.hook.get_job_run(location, str(summary["id"])) or {}).get("tags") or {}
-            if tags.get(TASK_KEY_TAG) == key:
+            if tags.get(TASK_KEY_MARK) == key:
                 return str(summary["id"]), tags
         return None
 

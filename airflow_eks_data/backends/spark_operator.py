@@ -5,7 +5,14 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow_eks_data.backends.base import Attempt, Connections, WaitSettings
+from airflow_eks_data.backends.base import (
+    ATTEMPT_MARK,
+    TASK_KEY_MARK,
+    Attempt,
+    Connections,
+    WaitSettings,
+    attempt_marks,
+)
 from airflow_eks_data.links.urls import link_urls
 from airflow_eks_data.outcomes.states import SPARK_APPLICATION
 from airflow_eks_data.pipeline import Prepared
@@ -16,10 +23,6 @@ from airflow_eks_data.triggers.spark_application import SparkApplicationTrigger
 
 if TYPE_CHECKING:
     from airflow_eks_data.hooks.spark_operator import SparkOperatorHook
-
-TASK_KEY_LABEL = "airflow-eks-data/task-key"
-TRY_LABEL = "airflow-eks-data/try"
-ATTEMPT_LABEL = "airflow-eks-data/attempt"
 
 
 class SparkOperatorBackend:
@@ -41,7 +44,7 @@ class SparkOperatorBackend:
             application = self.hook.get_application(remembered.name, remembered.location)
             if application is not None and app_state(application) != "FAILED":
                 return remembered
-        found = self.hook.find_applications(job.namespace, {TASK_KEY_LABEL: key})
+        found = self.hook.find_applications(job.namespace, {TASK_KEY_MARK: key})
         live = [
             a
             for a in found
@@ -52,14 +55,12 @@ class SparkOperatorBackend:
         if not candidates:
             return None
         meta = candidates[-1]["metadata"]
-        attempt = int((meta.get("labels") or {}).get(ATTEMPT_LABEL, 1))
+        attempt = int((meta.get("labels") or {}).get(ATTEMPT_MARK, 1))
         return Run(name=meta["name"], location=meta["namespace"], attempt=attempt)
 
     def submit(self, prepared: Prepared, attempt: Attempt) -> Run:
         manifest = prepared.document
-        manifest["metadata"]["labels"].update(
-            {TASK_KEY_LABEL: attempt.key, TRY_LABEL: str(attempt.try_number), ATTEMPT_LABEL: str(attempt.number)}
-        )
+        manifest["metadata"]["labels"].update(attempt_marks(attempt))
         application, created = self.hook.create_application(manifest)
         meta = application["metadata"]
         return Run(name=meta["name"], location=meta["namespace"], attempt=attempt.number, created=created)

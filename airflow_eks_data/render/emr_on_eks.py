@@ -24,7 +24,7 @@ from airflow_eks_data.errors import Problem, SpecError
 from airflow_eks_data.jobspec.names import shorten
 from airflow_eks_data.jobspec.profile import TenantEmr
 from airflow_eks_data.render.conf import dependency_options, spark_properties
-from airflow_eks_data.render.pod_template import pod_template
+from airflow_eks_data.render.pod_template import JOB_LABEL, TENANT_LABEL, pod_template
 from airflow_eks_data.render.sourced import Explained, Sourced, split, src
 from airflow_eks_data.resolve import guardrails
 from airflow_eks_data.resolve.resolved import ResolvedJob
@@ -120,7 +120,7 @@ def run_tags(job: ResolvedJob, *layers: Mapping[str, str | Sourced]) -> dict[str
     """`layers` of tags, later ones winning, then the package's tenant and job tags, cut to the API's
     key and value lengths (128, 256)."""
     tags: dict[str, str | Sourced] = {key: value for layer in layers for key, value in layer.items()}
-    tags |= {"airflow-eks-data/tenant": job.tenant_name, "airflow-eks-data/job": job.job_name}
+    tags |= {TENANT_LABEL: job.tenant_name, JOB_LABEL: job.job_name}
     return {
         key[:128]: Sourced(value.value[:256], value.origin) if isinstance(value, Sourced) else value[:256]
         for key, value in tags.items()

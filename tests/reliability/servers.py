@@ -23,8 +23,7 @@ from typing import Any
 
 import yaml
 
-from airflow_eks_data.backends.emr_on_eks import ATTEMPT_TAG, TASK_KEY_TAG, TRY_TAG
-from airflow_eks_data.backends.spark_operator import ATTEMPT_LABEL, TASK_KEY_LABEL, TRY_LABEL
+from airflow_eks_data.backends.base import ATTEMPT_MARK, TASK_KEY_MARK, TRY_MARK
 from airflow_eks_data.outcomes.states import SPARK_APPLICATION
 from airflow_eks_data.triggers.events import app_state
 from tests.conftest import PROFILE_PATH
@@ -94,9 +93,9 @@ class Ledger:
         labels = meta.get("labels") or {}
         self.created.append(
             Created(
-                str(labels.get(TASK_KEY_LABEL, "")),
-                int(labels.get(TRY_LABEL, 0)),
-                int(labels.get(ATTEMPT_LABEL, 0)),
+                str(labels.get(TASK_KEY_MARK, "")),
+                int(labels.get(TRY_MARK, 0)),
+                int(labels.get(ATTEMPT_MARK, 0)),
                 str(meta["name"]),
             )
         )
@@ -150,10 +149,10 @@ class EmrPlayer:
                     self.server.set_state(run.id, state, failure_reason=reason, state_details=details)
 
     def _schedule(self, tags: dict[str, str], now: float) -> list[tuple[float, str, str | None, str | None]]:
-        plan = self.plans.get(tags.get(TASK_KEY_TAG, ""))
+        plan = self.plans.get(tags.get(TASK_KEY_MARK, ""))
         if plan is None:  # not the campaign's: let it succeed, the ledger reports it
             return [(now + 1.0, "COMPLETED", None, None)]
-        script = plan.script(int(tags.get(ATTEMPT_TAG, 1)))
+        script = plan.script(int(tags.get(ATTEMPT_MARK, 1)))
         state, reason, details = EMR_ENDS[script.fate]
         steps: list[tuple[float, str, str | None, str | None]] = []
         if script.pending_s:
@@ -178,9 +177,9 @@ class Servers:
     def emr_created(self) -> list[Created]:
         return [
             Created(
-                str((run.tags or {}).get(TASK_KEY_TAG, "")),
-                int((run.tags or {}).get(TRY_TAG, 0)),
-                int((run.tags or {}).get(ATTEMPT_TAG, 0)),
+                str((run.tags or {}).get(TASK_KEY_MARK, "")),
+                int((run.tags or {}).get(TRY_MARK, 0)),
+                int((run.tags or {}).get(ATTEMPT_MARK, 0)),
                 str(run.id),
             )
             for run in list(self.emr.backend.job_runs.values())
@@ -192,9 +191,9 @@ class Servers:
             return [
                 str(run.id)
                 for run in list(self.emr.backend.job_runs.values())
-                if (run.tags or {}).get(TASK_KEY_TAG) == plan.key and run.state in EMR_ACTIVE
+                if (run.tags or {}).get(TASK_KEY_MARK) == plan.key and run.state in EMR_ACTIVE
             ]
-        apps = self.kube.list("SparkApplication", plan.tenant, label_selector=f"{TASK_KEY_LABEL}={plan.key}")
+        apps = self.kube.list("SparkApplication", plan.tenant, label_selector=f"{TASK_KEY_MARK}={plan.key}")
         return [
             str(app["metadata"]["name"])
             for app in apps
