@@ -1,8 +1,10 @@
 """Submit EMR Serverless job runs, idempotently per attempt, and find them again after a worker died.
 
-A run's `location` is its application. ListJobRuns returns summaries without tags, so finding a
-task's run again lists the application's recent runs and reads tags (GetJobRun) only for candidates:
-the runs whose name carries the task key, and only if none of those is it, the other recent ones.
+A run's `location` is its application. ListJobRuns returns summaries without tags (and, unlike EMR on
+EKS, has no name filter), so finding a task's run again lists the application's recent runs and reads
+tags (GetJobRun) only for the runs whose name carries the task key. Every run this package starts is
+named by `attempt_name`, which always keeps the key's first ten characters: a look before a first
+submission, on an application with hundreds of recent runs, costs one listing and no GetJobRun.
 """
 
 from __future__ import annotations
@@ -23,9 +25,6 @@ from airflow_eks_data.triggers.emr_serverless_job_run import EmrServerlessJobRun
 
 if TYPE_CHECKING:
     from airflow_eks_data.hooks.emr_serverless import EmrServerlessHook
-
-MAX_UNHINTED = 50
-"""GetJobRun calls a reattach may spend on recent runs whose name does not carry the task key."""
 
 
 class EmrServerlessBackend(AwsJobRunBackend["EmrServerlessHook"]):
@@ -51,9 +50,7 @@ class EmrServerlessBackend(AwsJobRunBackend["EmrServerlessHook"]):
     ) -> tuple[str, Mapping[str, str]] | None:
         runs = self.hook.list_job_runs(location, states=states, created_after=since)
         runs.sort(key=lambda run: str(run.get("createdAt") or ""), reverse=True)
-        hinted = [run for run in runs if key[:10] in str(run.get("name") or "")]
-        others = [run for run in runs if run not in hinted][:MAX_UNHINTED]
-        for summary in (*hinted, *others):
+        for summary in (run for run in runs if key[:10] in str(run.get("name") or "")):
             tags = (self.hook.get_job_run(location, str(summary["id"])) or {}).get("tags") or {}
             if tags.get(TASK_KEY_MARK) == key:
                 return str(summary["id"]), tags

@@ -42,6 +42,25 @@ def test_submit_is_idempotent_and_reattach_finds_the_run(
     assert backend.reattach(job, KEY, first) is None  # failed runs are not adopted
 
 
+def test_looking_for_a_run_reads_tags_only_of_runs_named_for_the_task(
+    serverless_server: ServerlessMoto, serverless_conn: str, tmp_path: Path
+) -> None:
+    """The look before every first submission must not cost a GetJobRun per recent run of the
+    application (at 150 jobs an hour, that was 44 GetJobRun per job in the fault campaign)."""
+    application = serverless_server.create_application()
+    path = profile_for(application, tmp_path)
+    backend = EmrServerlessBackend(Connections())
+    for n in range(30):
+        other = f"ff{n:02d}{KEY[4:]}"  # another task's key
+        backend.submit(
+            prepare(JOB, path, target="emr_serverless", app_name=f"compact-{other[:10]}-1-1"), Attempt(other, 1, 1)
+        )
+    serverless_server.faults.reset_counts()
+    assert backend.reattach(prepared(path).job, KEY, None) is None
+    assert serverless_server.faults.calls["GetJobRun"] == 0
+    assert serverless_server.faults.calls["ListJobRuns"] == 2  # active, then succeeded
+
+
 def test_cancel_links_and_result(serverless_server: ServerlessMoto, serverless_conn: str, tmp_path: Path) -> None:
     application = serverless_server.create_application()
     path = profile_for(application, tmp_path)

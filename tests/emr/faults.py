@@ -42,17 +42,22 @@ _SERVERLESS = (
 )
 
 
+def service(environ: Environ) -> str:
+    """The AWS service a request signs for (`emr-containers`, `emr-serverless`, `s3`, ...)."""
+    match = _SERVICE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    return match.group(1) if match else "unknown"
+
+
 def operation(environ: Environ) -> str:
     """The API operation of a request, from its method and path (emr-containers, emr-serverless), else
     `service:METHOD`."""
     method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "")
-    match = _SERVICE.search(environ.get("HTTP_AUTHORIZATION", ""))
-    service = match.group(1) if match else "unknown"
-    if service == "emr-serverless":
+    signed_for = service(environ)
+    if signed_for == "emr-serverless":
         found = next((ops for pattern, ops in _SERVERLESS if pattern.match(path)), {})
         return found.get(str(method), f"emr-serverless:{method} {path}")
-    if service != "emr-containers":
-        return f"{service}:{method}"
+    if signed_for != "emr-containers":
+        return f"{signed_for}:{method}"
     if _JOB_RUN.match(path):
         return {"GET": "DescribeJobRun", "DELETE": "CancelJobRun"}.get(str(method), str(method))
     if _JOB_RUNS.match(path):
@@ -80,6 +85,8 @@ class Faults:
     by_cluster: Counter[tuple[str, str]] = field(default_factory=Counter)
     """Calls by (virtual cluster, operation): separates two workloads sharing one server."""
     injected: Counter[str] = field(default_factory=Counter)
+    by_service: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """Calls and injected faults by (service, "calls" or "injected"): two services on one server."""
     _script: dict[str, list[str]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _rng: random.Random = field(init=False)
@@ -102,14 +109,16 @@ class Faults:
             self.calls.clear()
             self.by_cluster.clear()
             self.injected.clear()
+            self.by_service.clear()
 
     def total(self, *ops: str) -> int:
         with self._lock:
             return sum(self.calls[op] for op in ops) if ops else sum(self.calls.values())
 
-    def _draw(self, op: str, cluster: str | None) -> str | None:
+    def _draw(self, op: str, cluster: str | None, signed_for: str = "unknown") -> str | None:
         with self._lock:
             self.calls[op] += 1
+            self.by_service[signed_for, "calls"] += 1
             if cluster:
                 self.by_cluster[cluster, op] += 1
             scripted = self._script.get(op)
@@ -121,12 +130,13 @@ class Faults:
                 kind = None
             if kind:
                 self.injected[kind] += 1
+                self.by_service[signed_for, "injected"] += 1
             return kind
 
     def wrap(self, app: App) -> App:
         def middleware(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
             match = _CLUSTER.match(environ.get("PATH_INFO", ""))
-            kind = self._draw(operation(environ), match.group(1) if match else None)
+            kind = self._draw(operation(environ), match.group(1) if match else None, service(environ))
             if kind is None:
                 return app(environ, start_response)
             status, code, message = FAULTS[kind]

@@ -23,11 +23,15 @@ def boto_client(server: EmrMoto, service: str) -> Any:
     return server.client(service)
 
 
-def create_virtual_cluster(server: EmrMoto, namespace: str = "datalake") -> str:
-    """A virtual cluster created through the API, as a platform team would."""
+def create_virtual_cluster(
+    server: EmrMoto, namespace: str = "datalake", scheduler: dict[str, int] | None = None
+) -> str:
+    """A virtual cluster created through the API, as a platform team would; `scheduler` is its
+    `schedulerConfiguration` (`maxConcurrentJobRuns`, `maxInQueueJobRuns`: job queueing)."""
     created = boto_client(server, "emr-containers").create_virtual_cluster(
         name=f"vc-{namespace}",
         containerProvider={"id": "eks-data", "type": "EKS", "info": {"eksInfo": {"namespace": namespace}}},
+        **({"schedulerConfiguration": scheduler} if scheduler else {}),
     )
     return str(created["id"])
 

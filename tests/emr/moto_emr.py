@@ -8,7 +8,11 @@ the service's behaviour, not moto's shortcuts:
 - `clientToken` is honoured: a repeated StartJobRun with the same token returns the same run;
 - job templates: moto has none, so `EmrMoto.add_job_template` registers one and StartJobRun with a
   `jobTemplateId` fills the template's `${Name}` parameters from `jobTemplateParameters`, refusing a
-  missing one with a ValidationException, as the service does.
+  missing one with a ValidationException, as the service does;
+- job queueing (July 2026): moto ignores `schedulerConfiguration`. Here a virtual cluster keeps it; its
+  new runs wait SUBMITTED in the queue until a test admits them (`EmrMoto.admit`, at most
+  `maxConcurrentJobRuns` admitted and active), StartJobRun on a full queue (`maxInQueueJobRuns` waiting)
+  is refused with a ValidationException, and DescribeVirtualCluster reports `schedulerStatus`.
 
 A control route (`POST /_emr_test/state`, `GET /_emr_test/calls`) does the same for a server running
 in another process (the benchmark keeps moto off the client's CPU that way).
@@ -40,23 +44,75 @@ REGION = "eu-west-1"
 RELEASE_LABEL = "emr-7.5.0-latest"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/emr-datalake"
 TERMINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
+QUEUE_FULL = "The job queue of the virtual cluster is full (maxInQueueJobRuns {limit})"
 _PATCH_LOCK = threading.Lock()
 _PATCHED = {"servers": 0}
 _original_start: Callable[..., JobRun] = EMRContainersBackend.start_job_run
 
 
 def _start_job_run(self: EMRContainersBackend, **kwargs: Any) -> JobRun:
-    """StartJobRun as the service does it: idempotent by clientToken, stamped with the real time."""
+    """StartJobRun as the service does it: idempotent by clientToken, stamped with the real time, and
+    queued (or refused, the queue being full) on a virtual cluster with a scheduler configuration."""
     for run in list(self.job_runs.values()):
         if run.client_token == kwargs["client_token"] and run.virtual_cluster_id == kwargs["virtual_cluster_id"]:
             return run
+    cluster = self.virtual_clusters.get(kwargs["virtual_cluster_id"])
+    scheduler = getattr(cluster, "scheduler_configuration", None)
+    if scheduler and cluster is not None:
+        limit = scheduler.get("maxInQueueJobRuns")
+        if limit is not None and scheduler_status(self, cluster.id)["currentInQueueJobRuns"] >= limit:
+            self.__dict__["queue_refusals"] = self.__dict__.get("queue_refusals", 0) + 1
+            raise ValidationException(QUEUE_FULL.format(limit=limit))
     run = _original_start(self, **kwargs)
     run.created_at = utcnow()
+    if scheduler:
+        run.state, run.admitted = "SUBMITTED", False
     return run
+
+
+def scheduler_status(backend: EMRContainersBackend, cluster_id: str) -> dict[str, int]:
+    """Runs waiting in the cluster's queue, and runs admitted and not ended."""
+    runs = [r for r in list(backend.job_runs.values()) if r.virtual_cluster_id == cluster_id]
+    runs = [r for r in runs if r.state not in TERMINAL]
+    queued = sum(not getattr(r, "admitted", True) for r in runs)
+    return {"currentInQueueJobRuns": queued, "currentConcurrentJobRuns": len(runs) - queued}
 
 
 class ValidationException(EMRContainersException):
     code = "ValidationException"
+
+
+_original_create_cluster: Callable[[EMRContainersResponse], Any] = EMRContainersResponse.create_virtual_cluster
+_original_describe_cluster: Callable[[EMRContainersResponse], Any] = EMRContainersResponse.describe_virtual_cluster
+
+
+def _create_virtual_cluster_response(self: EMRContainersResponse) -> Any:
+    """CreateVirtualCluster keeping its `schedulerConfiguration`."""
+    result = _original_create_cluster(self)
+    cluster = self.emrcontainers_backend.virtual_clusters[result.result["id"]]
+    cluster.scheduler_configuration = self._get_param("schedulerConfiguration")
+    return result
+
+
+def _describe_virtual_cluster_response(self: EMRContainersResponse) -> Any:
+    """DescribeVirtualCluster with the scheduler's configuration and its live status."""
+    result = _original_describe_cluster(self)
+    cluster = result.result["virtualCluster"]
+    scheduler = getattr(cluster, "scheduler_configuration", None)
+    if not scheduler:
+        return result
+    described = {
+        "id": cluster.id,
+        "name": cluster.name,
+        "arn": cluster.arn,
+        "state": cluster.state,
+        "containerProvider": cluster.container_provider,
+        "createdAt": cluster.created_at,
+        "tags": cluster.tags,
+        "schedulerConfiguration": scheduler,
+        "schedulerStatus": scheduler_status(self.emrcontainers_backend, cluster.id),
+    }
+    return ActionResult({"virtualCluster": described})
 
 
 _original_response: Callable[[EMRContainersResponse], Any] = EMRContainersResponse.start_job_run
@@ -106,6 +162,8 @@ def service_fidelity() -> Iterator[None]:
         _PATCHED["servers"] += 1
         EMRContainersBackend.start_job_run = _start_job_run  # type: ignore[method-assign,assignment]
         EMRContainersResponse.start_job_run = _start_job_run_response  # type: ignore[method-assign]
+        EMRContainersResponse.create_virtual_cluster = _create_virtual_cluster_response  # type: ignore[method-assign]
+        EMRContainersResponse.describe_virtual_cluster = _describe_virtual_cluster_response  # type: ignore[method-assign]
     try:
         yield
     finally:
@@ -114,6 +172,8 @@ def service_fidelity() -> Iterator[None]:
             if not _PATCHED["servers"]:
                 EMRContainersBackend.start_job_run = _original_start  # type: ignore[method-assign]
                 EMRContainersResponse.start_job_run = _original_response  # type: ignore[method-assign,assignment]
+                EMRContainersResponse.create_virtual_cluster = _original_create_cluster  # type: ignore[method-assign]
+                EMRContainersResponse.describe_virtual_cluster = _original_describe_cluster  # type: ignore[method-assign]
 
 
 class _QuietHandler(MotoRequestHandler):
@@ -196,6 +256,29 @@ class EmrMoto(ThreadedMotoServer):
         """A job template (its `jobTemplateData`), as CreateJobTemplate would have made it."""
         templates = self.backend.__dict__.setdefault("job_templates", {})
         templates[template_id] = data
+
+    def set_scheduler(self, virtual_cluster_id: str, scheduler: dict[str, int]) -> None:
+        """Give a cluster a scheduler configuration in-process (as UpdateVirtualCluster would), with any
+        numbers: small tests use queues below the API's minimum of 100."""
+        self.backend.virtual_clusters[virtual_cluster_id].scheduler_configuration = dict(scheduler)
+
+    def admit(self, run_id: str) -> bool:
+        """Let a queued run start (SUBMITTED, to be moved on by the test) if its cluster has a free slot."""
+        run = self.backend.job_runs[run_id]
+        if getattr(run, "admitted", True):
+            return True
+        scheduler = self.backend.virtual_clusters[run.virtual_cluster_id].scheduler_configuration
+        limit = scheduler.get("maxConcurrentJobRuns")
+        running = scheduler_status(self.backend, run.virtual_cluster_id)["currentConcurrentJobRuns"]
+        if limit is not None and running >= limit:
+            return False
+        run.admitted = True
+        return True
+
+    @property
+    def queue_refusals(self) -> int:
+        """StartJobRun calls refused because the virtual cluster's queue was full."""
+        return int(self.backend.__dict__.get("queue_refusals", 0))
 
     def state(self, run_id: str) -> str:
         return str(self.backend.job_runs[run_id].state)

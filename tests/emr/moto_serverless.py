@@ -227,11 +227,11 @@ class ServerlessMoto(EmrMoto):
     def serverless(self) -> EMRServerlessBackend:
         return emrserverless_backends[ACCOUNT][REGION]
 
-    def create_application(self, state: str = "STARTED", release_label: str = "emr-7.5.0") -> str:
+    def create_application(
+        self, state: str = "STARTED", release_label: str = "emr-7.5.0", name: str = "datalake"
+    ) -> str:
         """An application created through the API, then put in `state` (as the platform left it)."""
-        created = self.client("emr-serverless").create_application(
-            name="datalake", releaseLabel=release_label, type="SPARK"
-        )
+        created = self.client("emr-serverless").create_application(name=name, releaseLabel=release_label, type="SPARK")
         self.serverless.applications[created["applicationId"]].state = state
         return str(created["applicationId"])
 

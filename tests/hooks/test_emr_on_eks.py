@@ -16,6 +16,7 @@ from airflow_eks_data.hooks.emr_on_eks import AsyncEmrEksHook, EmrEksHook, Submi
 from airflow_eks_data.outcomes import Backoff
 from airflow_eks_data.pipeline import prepare
 from tests.conftest import EXAMPLES, PROFILE_PATH
+from tests.emr.fixtures import create_virtual_cluster
 from tests.emr.moto_emr import REGION, RELEASE_LABEL, ROLE_ARN, EmrMoto
 
 FAST = Backoff(max_tries=4, base_seconds=0.01, cap_seconds=0.05)
@@ -133,6 +134,24 @@ def test_back_pressure_that_persists_gives_up_as_infrastructure(
         hook().start_job_run(request(virtual_cluster), FAST)
     assert failed.value.verdict.infrastructure
     assert moto_server.faults.calls["StartJobRun"] == FAST.max_tries
+
+
+def test_a_full_queue_is_waited_out_and_takes_the_run_once(aws_conn: str, moto_server: EmrMoto) -> None:
+    """A real queue (schedulerConfiguration), not an injected fault: with `maxInQueueJobRuns` runs
+    waiting, StartJobRun is refused; once the scheduler admits one, the retried call goes through,
+    and a repeat of a queued run's token returns that run instead of queueing another."""
+    cluster = create_virtual_cluster(moto_server, scheduler={"maxConcurrentJobRuns": 1, "maxInQueueJobRuns": 100})
+    emr = hook()
+    queued = [emr.start_job_run(request(cluster, f"j{n}", f"t{n}"), FAST)["id"] for n in range(100)]
+    status = moto_server.client("emr-containers").describe_virtual_cluster(id=cluster)["virtualCluster"]
+    assert status["schedulerStatus"] == {"currentInQueueJobRuns": 100, "currentConcurrentJobRuns": 0}
+    assert emr.start_job_run(request(cluster, "j0", "t0"), FAST)["id"] == queued[0]
+    with pytest.raises(SubmissionFailed) as failed:
+        emr.start_job_run(request(cluster, "late", "t-late"), FAST)
+    assert failed.value.verdict.infrastructure and "queue full" in failed.value.verdict.reason
+    assert moto_server.admit(queued[0]) and not moto_server.admit(queued[1])
+    late = emr.start_job_run(request(cluster, "late", "t-late"), FAST)
+    assert moto_server.state(late["id"]) == "SUBMITTED" and len(moto_server.runs(cluster)) == 101
 
 
 def test_a_refused_request_fails_at_once(aws_conn: str, moto_server: EmrMoto, virtual_cluster: str) -> None:

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import pytest
+
 from airflow_eks_data.jobspec.names import (
     DNS_LABEL,
     MAX_APP_NAME,
+    attempt_name,
     label_key_problem,
     label_value_problem,
     shorten,
+    task_key,
     to_dns_label,
 )
 
@@ -35,3 +39,12 @@ def test_label_rules() -> None:
     assert label_value_problem("cc-42") is None
     assert label_value_problem("{{ params.team }}") is None
     assert label_value_problem("has space") is not None
+
+
+@pytest.mark.parametrize("job_name", ["a", "compact-events", "x" * 63, "9-starts-with-a-digit" + "y" * 42])
+def test_an_attempt_name_always_keeps_the_task_key(job_name: str) -> None:
+    """EMR Serverless finds a task's runs by this part of their names (it cannot list by tag)."""
+    key = task_key("dag", "task", "scheduled__2026-12-05T10:00:00+00:00", 3)
+    for try_number, attempt in ((1, 1), (999, 99)):
+        name = attempt_name(job_name, key, try_number, attempt)
+        assert key[:10] in name and len(name) <= MAX_APP_NAME and DNS_LABEL.match(name)

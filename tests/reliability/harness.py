@@ -1,4 +1,4 @@
-"""The fault campaign: many task instances of the real `SparkOnEksOperator`, on both backends, through
+"""The fault campaign: many task instances of the real `SparkOnEksOperator`, on each backend, through
 every fault the plans and the chaos schedule inject, judged against the truth.
 
     report = run_campaign(CampaignConfig(jobs=1000, seed=7))
@@ -30,7 +30,7 @@ from tests.reliability.lifecycle import Lifecycle, OperatorSettings, TaskRecord
 from tests.reliability.report import Report, judge
 from tests.reliability.servers import Servers, start_servers
 from tests.reliability.triggerer import Triggerer
-from tests.reliability.truth import JobPlan, Rates, make_plans
+from tests.reliability.truth import BACKENDS, JobPlan, Rates, make_plans
 
 QUIET = {
     **dict.fromkeys(("airflow", "airflow.task", "airflow_eks_data", "kubernetes", "kubernetes_asyncio"), logging.ERROR),
@@ -56,10 +56,13 @@ class CampaignConfig:
     chaos: ChaosSettings = field(default_factory=ChaosSettings)
     task_timeout_s: float = 300.0
     """A task instance still going after this long is reported as stuck."""
+    backends: tuple[str, ...] = BACKENDS
+    emr_queue: dict[str, int] | None = None
+    """Every virtual cluster's `schedulerConfiguration` (`maxConcurrentJobRuns`, `maxInQueueJobRuns`)."""
 
 
 def run_campaign(config: CampaignConfig, workdir: Path | None = None) -> Report:
-    plans = make_plans(config.jobs, config.seed, config.rates)
+    plans = make_plans(config.jobs, config.seed, config.rates, config.backends)
     with tempfile.TemporaryDirectory(prefix="campaign-") as scratch, quiet_logs(), shared_loader_cache():
         root = workdir or Path(scratch)
         with start_servers(
@@ -69,6 +72,7 @@ def run_campaign(config: CampaignConfig, workdir: Path | None = None) -> Report:
             error_rate=config.error_rate,
             speed=config.speed,
             watch_cut_s=config.watch_cut_s,
+            emr_queue=config.emr_queue,
         ) as servers:
             began = time.monotonic()
             records, chaos, triggerer = asyncio.run(_campaign(config, plans, servers))

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from tests.reliability.lifecycle import TaskRecord, TryEnd
 from tests.reliability.servers import Created, Servers
 from tests.reliability.triggerer import Triggerer
-from tests.reliability.truth import BACKENDS, Expected, JobPlan, expect
+from tests.reliability.truth import Expected, JobPlan, expect
 
 if TYPE_CHECKING:
     from tests.reliability.harness import CampaignConfig
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 @dataclass
 class Figures:
-    """What one backend (or both) did."""
+    """What one backend (or all of them) did."""
 
     jobs: int = 0
     succeeded: int = 0
@@ -48,6 +48,10 @@ class Figures:
     user_errors_failed_without_retry: int = 0
     budget_exhausted_tasks: int = 0
     pending_capacity_attempts: int = 0
+    queued_for_a_slot: int = 0
+    """Runs that waited in an EMR virtual cluster's queue for a free slot."""
+    queue_full_refusals: int = 0
+    """StartJobRun calls refused because the virtual cluster's queue was full."""
     worker_deaths: Counter[str] = field(default_factory=Counter)
     requests: int = 0
     injected_errors: int = 0
@@ -72,12 +76,16 @@ class Report:
     violations: list[str]
     config: dict[str, Any]
 
-    def rows(self) -> list[tuple[str, str, str, str]]:
-        """(figure, spark_operator, emr_on_eks, total)."""
-        so, emr, total = self.by_backend["spark_operator"], self.by_backend["emr_on_eks"], self.total
+    @property
+    def columns(self) -> list[str]:
+        return [*self.by_backend, "total"]
 
-        def row(label: str, value: Any) -> tuple[str, str, str, str]:
-            return (label, *(_fmt(value(f)) for f in (so, emr, total)))  # type: ignore[return-value]
+    def rows(self) -> list[tuple[str, ...]]:
+        """(figure, one value per backend, total)."""
+        parts = [*self.by_backend.values(), self.total]
+
+        def row(label: str, value: Any) -> tuple[str, ...]:
+            return (label, *(_fmt(value(f)) for f in parts))
 
         return [
             row("jobs (task instances)", lambda f: f.jobs),
@@ -108,6 +116,10 @@ class Report:
             row("interruption budget exhausted (retried by Airflow)", lambda f: f.budget_exhausted_tasks),
             row("attempts delayed by pending capacity", lambda f: f.pending_capacity_attempts),
             row(
+                "runs queued for a slot / StartJobRun refused, queue full",
+                lambda f: f"{f.queued_for_a_slot} / {f.queue_full_refusals}",
+            ),
+            row(
                 "worker deaths (before defer / complete start / end)",
                 lambda f: "{} / {} / {}".format(
                     f.worker_deaths["before_defer"], f.worker_deaths["complete_start"], f.worker_deaths["complete_end"]
@@ -123,10 +135,7 @@ class Report:
         return {
             "config": self.config,
             "wall_seconds": round(self.wall_seconds, 1),
-            "figures": {
-                label: {"spark_operator": so, "emr_on_eks": emr, "total": total}
-                for label, so, emr, total in self.rows()
-            },
+            "figures": {label: dict(zip(self.columns, values, strict=True)) for label, *values in self.rows()},
             "counts": {
                 part: {name: value for name, value in vars(figures).items() if not isinstance(value, list)}
                 for part, figures in (*self.by_backend.items(), ("total", self.total))
@@ -139,7 +148,7 @@ class Report:
         }
 
     def table(self) -> str:
-        lines = ["| figure | spark_operator | emr_on_eks | total |", "|---|---:|---:|---:|"]
+        lines = [f"| figure | {' | '.join(self.columns)} |", "|---|" + "---:|" * len(self.columns)]
         lines += [f"| {' | '.join(row)} |" for row in self.rows()]
         return "\n".join(lines)
 
@@ -194,7 +203,7 @@ def judge(
     violations = [o for o in outcomes if isinstance(o, str)]
     records = [o for o in outcomes if isinstance(o, TaskRecord)]
     truths = {plan.index: expect(plan) for plan in plans}
-    created = [*servers.ledger.created, *servers.emr_created()]
+    created = [*servers.ledger.created, *servers.aws_created()]
     by_key: dict[str, list[Created]] = {}
     for run in created:
         by_key.setdefault(run.key, []).append(run)
@@ -203,7 +212,8 @@ def judge(
         f"run {run.name} does not belong to any task of the campaign" for run in created if run.key not in keys
     ]
     violations += [f"run {name} still running at the end of the campaign" for name in servers.all_running()]
-    by_backend = {backend: Figures() for backend in BACKENDS}
+    violations += [f"{name} player stopped: {p.error}" for name, p in servers.players.items() if p.error]
+    by_backend = {backend: Figures() for backend in config.backends}
     for record in records:
         truth = truths[record.plan.index]
         figures = by_backend[record.plan.backend]
@@ -211,10 +221,19 @@ def judge(
     kube, emr = servers.kube, servers.emr
     kube_requests = {f"{verb} {resource}": n for (verb, resource), n in kube.counters.snapshot().items()}
     emr_requests = dict(emr.faults.calls)
-    by_backend["spark_operator"].requests = sum(kube_requests.values())
-    by_backend["spark_operator"].injected_errors = sum(servers.kube_faults.injected.values())
-    by_backend["emr_on_eks"].requests = sum(emr_requests.values())
-    by_backend["emr_on_eks"].injected_errors = sum(emr.faults.injected.values())
+    signed = emr.faults.by_service
+    services = {"spark_operator": None, "emr_on_eks": ("emr-containers", "s3"), "emr_serverless": ("emr-serverless",)}
+    for backend, figures in by_backend.items():
+        names = services[backend]
+        if names is None:
+            figures.requests = sum(kube_requests.values())
+            figures.injected_errors = sum(servers.kube_faults.injected.values())
+        else:
+            figures.requests = sum(signed[name, "calls"] for name in names)
+            figures.injected_errors = sum(signed[name, "injected"] for name in names)
+    if "emr_on_eks" in by_backend:
+        by_backend["emr_on_eks"].queued_for_a_slot = servers.players["emr_on_eks"].queued
+        by_backend["emr_on_eks"].queue_full_refusals = emr.queue_refusals
     return Report(
         seed=config.seed,
         wall_seconds=wall,
@@ -225,7 +244,14 @@ def judge(
         requests={"kube": kube_requests, "emr": emr_requests},
         unauthorized=kube.tokens.rejected,
         violations=violations,
-        config={"jobs": config.jobs, "seed": config.seed, "error_rate": config.error_rate, "speed": config.speed},
+        config={
+            "jobs": config.jobs,
+            "seed": config.seed,
+            "error_rate": config.error_rate,
+            "speed": config.speed,
+            "backends": list(config.backends),
+            "emr_queue": config.emr_queue,
+        },
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.reliability.truth import SHOWCASE, AttemptScript, Death, Fate, JobPlan, expect, make_plans
+from tests.reliability.truth import BACKENDS, SHOWCASE, AttemptScript, Death, Fate, JobPlan, expect, make_plans
 
 
 def plan(fates: tuple[Fate, ...], deaths: tuple[Death, ...] = ()) -> JobPlan:
@@ -55,13 +55,14 @@ def test_an_exhausted_budget_spends_airflow_retries_then_fails() -> None:
     assert len(truth.creations) == 3 * 4  # each try: attempt 1 and three resubmissions
 
 
-def test_plans_are_reproducible_and_open_with_the_showcase_on_both_backends() -> None:
+def test_plans_are_reproducible_and_open_with_the_showcase_on_each_backend() -> None:
     plans = make_plans(200, seed=5)
     assert plans == make_plans(200, seed=5)
     assert plans != make_plans(200, seed=6)
-    showcase = plans[: 2 * len(SHOWCASE)]
+    showcase = plans[: len(BACKENDS) * len(SHOWCASE)]
     assert {(p.story, p.backend) for p in showcase} == {
-        (story, backend) for story, *_ in SHOWCASE for backend in ("spark_operator", "emr_on_eks")
+        (story, backend) for story, *_ in SHOWCASE for backend in BACKENDS
     }
+    assert {p.backend for p in make_plans(50, seed=5, backends=("emr_on_eks",))} == {"emr_on_eks"}
     assert len({p.key for p in plans}) == len(plans)
     assert any(p.map_index >= 0 for p in plans)
