@@ -1,4 +1,5 @@
-"""`airflow-eks-data`: render, validate and explain a job without a cluster, and list profiles.
+"""`airflow-eks-data`: render, validate and explain a job without a cluster, list profiles, and render the
+cluster-side objects of a profile's tenants (`platform render`).
 
 Runs without importing Airflow unless a profile has to be found through Airflow's own config file.
 """
@@ -16,7 +17,7 @@ from typing import Any, TextIO
 import yaml
 
 from airflow_eks_data.backends.registry import names
-from airflow_eks_data.errors import SpecError
+from airflow_eks_data.errors import Problem, SpecError
 from airflow_eks_data.targets import DASHED
 
 EXIT_INVALID = 1
@@ -55,6 +56,28 @@ def build_parser() -> argparse.ArgumentParser:
     profiles.add_argument("action", choices=["list", "show"], help="list all profiles, or show one")
     profiles.add_argument("name", nargs="?", help="profile to show")
     profiles.add_argument("--profiles-dir", help="directory of profiles (default: [eks_data] profiles_dir)")
+
+    platform_help = "Print the cluster-side objects a profile's tenants need (namespace, RBAC, quotas, NodePools)."
+    platform = commands.add_parser("platform", help=platform_help, description=platform_help)
+    platform.add_argument("action", choices=["render"], help="render the manifests (kubectl apply -f - reads them)")
+    platform.add_argument("profile", metavar="PROFILE", help="profile name (in the profiles directory) or YAML path")
+    platform.add_argument("--tenant", "-t", help="only this tenant (default: every tenant of the profile)")
+    platform.add_argument(
+        "--format", "-o", choices=["yaml", "json"], default="yaml", help="a YAML stream, or a JSON List"
+    )
+    platform.add_argument(
+        "--karpenter-crds", metavar="DIR", help="also validate NodePool and EC2NodeClass against the CRDs in DIR"
+    )
+    platform.add_argument("--profiles-dir", help="directory of profiles (default: [eks_data] profiles_dir)")
+
+    doctor_help = "Check the cluster and AWS against a profile: RBAC, CRD, NodePools, EMR virtual clusters and apps."
+    doctor = commands.add_parser("doctor", help=doctor_help, description=doctor_help)
+    doctor.add_argument("profile", metavar="PROFILE", help="profile name (in the profiles directory) or YAML path")
+    doctor.add_argument("--tenant", "-t", help="only this tenant (default: every tenant of the profile)")
+    doctor.add_argument("--kubernetes-conn-id", default="kubernetes_default", help="Airflow Kubernetes connection")
+    doctor.add_argument("--aws-conn-id", default="aws_default", help="Airflow AWS connection")
+    doctor.add_argument("--skip", choices=["kubernetes", "aws"], action="append", default=[], help="skip a service")
+    doctor.add_argument("--profiles-dir", help="directory of profiles (default: [eks_data] profiles_dir)")
     return parser
 
 
@@ -65,6 +88,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     try:
         if args.command == "profiles":
             return _profiles(args, stream)
+        if args.command == "platform":
+            return _platform(args, stream)
+        if args.command == "doctor":
+            return _doctor(args, stream)
         return _job_command(args, stream)
     except BrokenPipeError:
         # `... | head` closed the pipe: not an error; keep Python from complaining at exit.
@@ -142,6 +169,51 @@ def _profiles(args: argparse.Namespace, out: TextIO) -> int:
             file=out,
         )
     return code
+
+
+def _platform(args: argparse.Namespace, out: TextIO) -> int:
+    """Render, then check every object (built-in kinds against the client's OpenAPI types, Karpenter's
+    against their CRDs when given) before printing anything: a wrong object is never half-applied."""
+    from airflow_eks_data.pipeline import load_profile
+    from airflow_eks_data.platform import render_platform
+    from airflow_eks_data.platform.output import json_list, yaml_stream
+    from airflow_eks_data.validate.platform import platform_problems
+
+    profile = load_profile(args.profile, _profiles_dir(args.profiles_dir))
+    rendering = render_platform(profile, args.tenant)
+    problems = platform_problems(rendering, args.karpenter_crds)
+    if problems:
+        raise SpecError(problems, source=f"platform render {profile.name}")
+    if args.format == "json":
+        for note in rendering.all_notes():
+            print(f"note: {note}", file=sys.stderr)
+        _dump(json_list(rendering), "json", out)
+    else:
+        out.write(yaml_stream(rendering))
+    return 0
+
+
+def _doctor(args: argparse.Namespace, out: TextIO) -> int:
+    """One line per check, and exit 1 if any failed (for CI)."""
+    from airflow_eks_data.hooks.cluster import diagnose
+    from airflow_eks_data.pipeline import load_profile
+
+    profile = load_profile(args.profile, _profiles_dir(args.profiles_dir))
+    if args.tenant and args.tenant not in profile.tenants:
+        known = ", ".join(sorted(profile.tenants))
+        raise SpecError([Problem("--tenant", args.tenant, f"a tenant of profile {profile.name}: {known}")])
+    tenants = [args.tenant] if args.tenant else sorted(profile.tenants)
+    checks = diagnose(
+        profile,
+        tenants,
+        kubernetes_conn_id=None if "kubernetes" in args.skip else args.kubernetes_conn_id,
+        aws_conn_id=None if "aws" in args.skip else args.aws_conn_id,
+    )
+    for check in checks:
+        print(check.line(), file=out)
+    failed = sum(not check.ok for check in checks)
+    print(f"{len(checks) - failed} passed, {failed} failed", file=out)
+    return EXIT_INVALID if failed else 0
 
 
 def _profiles_dir(explicit: str | None) -> Path | None:

@@ -32,6 +32,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_eks_data.hooks.emr_serverless",
                     "airflow_eks_data.hooks.aws_api",
                     "airflow_eks_data.hooks.local_spark",
+                    "airflow_eks_data.hooks.cluster",
                 ],
             },
         ],

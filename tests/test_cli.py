@@ -183,3 +183,61 @@ def test_target_name_warns_on_the_dashed_spelling() -> None:
         assert target_name("emr-on-eks") is Target.EMR_ON_EKS
     with pytest.raises(SpecError, match="one of spark_operator, emr_on_eks, emr_serverless, local"):
         target_name("yarn")
+
+
+def test_platform_render_yaml_stream_applies_in_order() -> None:
+    code, out = run("platform", "render", PROFILE)
+    assert code == 0
+    documents = [doc for doc in yaml.safe_load_all(out) if doc]
+    kinds = [doc["kind"] for doc in documents]
+    assert kinds[:2] == ["ClusterRole", "ClusterRoleBinding"]
+    assert {("Namespace", "datalake"), ("Namespace", "analytics")} <= {
+        (d["kind"], d["metadata"]["name"]) for d in documents
+    }
+    assert out.startswith("# airflow-eks-data platform render: profile compaction, tenants datalake, analytics\n")
+    assert "# note: tenant datalake: no iam_role_arn" in out  # notes lead their document as comments
+
+
+def test_platform_render_one_tenant_as_a_json_list(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(
+        "platform",
+        "render",
+        "compaction",
+        "--profiles-dir",
+        str(EXAMPLES / "profiles"),
+        "-t",
+        "analytics",
+        "--format",
+        "json",
+    )
+    assert code == 0
+    listed = json.loads(out)
+    assert (listed["apiVersion"], listed["kind"]) == ("v1", "List")
+    assert {item["metadata"].get("namespace") for item in listed["items"]} <= {None, "analytics", "yunikorn"}
+    assert "note: tenant analytics: no iam_role_arn" in capsys.readouterr().err
+
+
+def test_platform_render_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("platform", "render", PROFILE, "--tenant", "nope") == (1, "")
+    assert "tenant: 'nope': unknown-tenant" in capsys.readouterr().err
+    assert run("platform", "render", PROFILE, "--karpenter-crds", str(tmp_path))[0] == 1
+    assert "--karpenter-crds" in capsys.readouterr().err
+    profile = yaml.safe_load(PROFILE_PATH.read_text())
+    profile["tenants"] = {"lake!": profile["tenants"]["analytics"]}  # a name no tenant label can carry
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(profile))
+    code, out = run("platform", "render", str(bad))
+    assert (code, out) == (1, "")  # nothing printed that could be half-applied
+    assert (
+        "Namespace/analytics.metadata.labels[airflow-eks-data/tenant]: 'lake!': core-object:" in capsys.readouterr().err
+    )
+
+
+def test_platform_render_validates_karpenter_objects(reference_dir: Path, tmp_path: Path) -> None:
+    profile = yaml.safe_load(PROFILE_PATH.read_text())
+    profile["karpenter"] = {"node_role": "nodes", "subnet_tags": {"k": "v"}, "security_group_tags": {"k": "v"}}
+    path = tmp_path / "karpenter.yaml"
+    path.write_text(yaml.safe_dump(profile))
+    code, out = run("platform", "render", str(path), "--karpenter-crds", str(reference_dir / "karpenter" / "v1.14.1"))
+    assert code == 0
+    assert {"NodePool", "EC2NodeClass"} <= {doc["kind"] for doc in yaml.safe_load_all(out) if doc}

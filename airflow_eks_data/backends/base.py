@@ -63,6 +63,11 @@ class WaitSettings:
     startup_timeout: float | None
     poll_interval: float
     log_interval: float | None = None
+    pending_explain_after: float | None = None
+    """Explain still-unscheduled pods after this long (backends that can read them)."""
+    fail_fast_on_unschedulable: bool = False
+    metric_tags: dict[str, str] | None = None
+    """The tags of metrics the trigger emits itself (the operator's tenant, job and backend)."""
 
     def trigger_kwargs(self, *names: str) -> dict[str, Any]:
         """The times every trigger takes, and the other settings in `names` that this one takes too."""

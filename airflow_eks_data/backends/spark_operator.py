@@ -66,7 +66,9 @@ class SparkOperatorBackend:
         return Run(name=meta["name"], location=meta["namespace"], attempt=attempt.number, created=created)
 
     def trigger(self, run: Run, wait: WaitSettings, state: dict[str, Any]) -> SparkApplicationTrigger:
-        settings = wait.trigger_kwargs("startup_timeout", "log_interval")
+        settings = wait.trigger_kwargs(
+            "startup_timeout", "log_interval", "pending_explain_after", "fail_fast_on_unschedulable", "metric_tags"
+        )
         return SparkApplicationTrigger(run.name, run.location, self.kubernetes_conn_id, state=state, **settings)
 
     def cancel(self, run: Run | None) -> None:

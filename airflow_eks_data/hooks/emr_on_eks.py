@@ -155,6 +155,17 @@ class EmrEksHook(_EmrEksBase):
         )
         return run
 
+    def describe_virtual_cluster(self, virtual_cluster_id: str) -> dict[str, Any] | None:
+        """DescribeVirtualCluster's `virtualCluster` (state, schedulerConfiguration, schedulerStatus), or None
+        (the service answers an unknown id with a ValidationException)."""
+        cluster: dict[str, Any] | None = self._or_none(
+            lambda: self.conn.describe_virtual_cluster(id=virtual_cluster_id),
+            "DescribeVirtualCluster",
+            "virtualCluster",
+            missing=(NOT_FOUND, "ValidationException"),
+        )
+        return cluster
+
     def cancel_job_run(self, virtual_cluster_id: str, job_run_id: str) -> bool:
         """CancelJobRun; False if the run had already ended (or never existed), True if cancelled."""
         cancelled = self._cancel(

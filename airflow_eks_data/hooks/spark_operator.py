@@ -359,6 +359,13 @@ class AsyncSparkOperatorHook(AsyncKubernetesHook):
         pod = await self._pod(application)
         return pod, await self._node(pod)
 
+    async def pod_and_events(self, name: str, namespace: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        """A pod (None if gone or unreadable) and the events on it: why an executor is not scheduled."""
+        pod = await self._json(
+            "read_namespaced_pod", "CoreV1Api", name=name, namespace=namespace, missing=None, forbidden_ok=True
+        )
+        return pod, await self._events(f"involvedObject.name={name}", namespace)
+
     async def driver_evidence(
         self,
         application: Mapping[str, Any],

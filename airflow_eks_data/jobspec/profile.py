@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import string
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
 from airflow_eks_data.errors import SpecError
+from airflow_eks_data.jobspec.cluster import KarpenterSettings, RbacSubject, default_submitters
 from airflow_eks_data.jobspec.cost import CostSettings
 from airflow_eks_data.jobspec.emr_serverless import EmrServerlessSettings, TenantEmrServerless
-from airflow_eks_data.jobspec.fields import DatasetUri, Labels, Memory, StrictModel, StringMap
+from airflow_eks_data.jobspec.fields import MAX_SECONDS, DatasetUri, Labels, Memory, Seconds, StrictModel, StringMap
 from airflow_eks_data.jobspec.names import DNS_LABEL, DNS_LABEL_RULE, DNS_SUBDOMAIN
 from airflow_eks_data.jobspec.settings import Arch, Capacity, JobSettings, LocalStorageKind
 from airflow_eks_data.targets import TARGETS, Target
@@ -41,6 +43,11 @@ class Placement(StrictModel):
     executor: RolePlacement = Field(default_factory=RolePlacement, description="Executor placement.")
     same_zone: bool = Field(
         True, description="Keep every pod of an application in one availability zone (no cross-AZ shuffle)."
+    )
+    zones: list[Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[a-z0-9]+)+[a-z]$")]] = Field(
+        default_factory=list,
+        description="Availability zones the profile's Karpenter NodePools launch nodes in (`platform render`); "
+        "empty: any zone of the node class's subnets.",
     )
 
 
@@ -88,6 +95,12 @@ class TenantEmr(StrictModel):
     execution_role_arn: str = Field(description="IAM role the job runs as.")
 
 
+def _priority_class_name(value: str | None) -> str | None:
+    if value is not None and (len(value) > 253 or not DNS_SUBDOMAIN.match(value)):
+        raise ValueError("a PriorityClass name: a DNS subdomain (lowercase, '.', '-')")
+    return value
+
+
 class Pinned(StrictModel):
     """Values a tenant fixes for all its jobs: a job may repeat them, never change them."""
 
@@ -99,9 +112,153 @@ class Pinned(StrictModel):
     @field_validator("priority_class")
     @classmethod
     def _priority_class(cls, value: str | None) -> str | None:
-        if value is not None and (len(value) > 253 or not DNS_SUBDOMAIN.match(value)):
-            raise ValueError("a PriorityClass name: a DNS subdomain (lowercase, '.', '-')")
-        return value
+        return _priority_class_name(value)
+
+
+BatchSchedulerName = Literal["yunikorn", "volcano"]
+_YUNIKORN_QUEUE = re.compile(r"^root(\.[A-Za-z0-9_:#/@-]{1,64})+$")
+YUNIKORN_QUEUE_RULE = (
+    "a YuniKorn queue path: 'root.' then one or more '.'-separated names of letters, digits and _-:#/@ "
+    "(at most 64 each), e.g. root.spark.team-a"
+)
+VOLCANO_QUEUE_RULE = "a Volcano Queue name: " + DNS_LABEL_RULE + ", at most 63 characters"
+YUNIKORN_ONLY = ("placeholder_timeout_seconds", "gang_style")
+
+
+def queue_problem(scheduler: str, queue: str) -> str | None:
+    """Why `queue` cannot be a queue of `scheduler`, or None. A YuniKorn queue is a full path from `root`
+    (applications go to leaf queues); a Volcano queue is a cluster-scoped object whose name pods also
+    carry as a label value."""
+    if scheduler == "yunikorn":
+        return None if _YUNIKORN_QUEUE.match(queue) else YUNIKORN_QUEUE_RULE
+    return None if len(queue) <= 63 and DNS_LABEL.match(queue) else VOLCANO_QUEUE_RULE
+
+
+def default_queue(scheduler: str, namespace: str) -> str:
+    """The queue of a tenant that names none: `root.<namespace>` on YuniKorn, the namespace on Volcano."""
+    return f"root.{namespace}" if scheduler == "yunikorn" else namespace
+
+
+class BatchScheduler(StrictModel):
+    """The batch scheduler that admits a tenant's applications, its queue, and whether each starts whole.
+
+    Set in the profile, in a tenant, or both: a tenant fills what the profile leaves unset (typically the
+    queue) and never changes what the profile set. A job cannot set any of it. Rendered for the Spark
+    Operator and spark-submit; EMR on EKS and EMR Serverless ignore it (their service schedules).
+    """
+
+    name: BatchSchedulerName | None = Field(
+        None, description="`yunikorn` or `volcano`: the scheduler of every driver and executor pod."
+    )
+    queue: str | None = Field(
+        None,
+        description="Queue the applications are admitted to. YuniKorn: a full path such as `root.spark.team-a`; "
+        "Volcano: a Queue name. Default: `root.<tenant namespace>` on YuniKorn, the tenant namespace on Volcano.",
+    )
+    gang: bool | None = Field(
+        None,
+        description="Gang scheduling: the driver and the executors (their minimum count under dynamic "
+        "allocation) start together or not at all, sized from the pods' real requests. Default false.",
+    )
+    priority_class: str | None = Field(
+        None,
+        description="PriorityClass the scheduler orders and preempts by, also set on every pod; must agree "
+        "with the tenant's `pinned.priority_class` (which it defaults to).",
+    )
+    placeholder_timeout_seconds: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_SECONDS,
+        description="YuniKorn gang: how long placeholders hold capacity for the gang (unset: YuniKorn's default).",
+    )
+    gang_style: Literal["Hard", "Soft"] | None = Field(
+        None,
+        description="YuniKorn gang: `Hard` fails the application when the gang times out, `Soft` falls back to "
+        "scheduling pods one by one. Default `Hard`.",
+    )
+
+    @field_validator("priority_class")
+    @classmethod
+    def _priority_class(cls, value: str | None) -> str | None:
+        return _priority_class_name(value)
+
+    @model_validator(mode="after")
+    def _one_layer(self) -> BatchScheduler:
+        """What one layer gives must hold on its own; `layered_batch_scheduler` checks the layers together."""
+        problem = batch_scheduler_problem(self.model_dump(exclude_none=True))
+        if problem:
+            raise ValueError(f"{problem[0]}: {problem[1]}")
+        return self
+
+
+def batch_scheduler_problem(values: dict[str, Any]) -> tuple[str, str] | None:
+    """The field of one layer's or the merged batch scheduler's `values` (set fields only) that is wrong,
+    and why."""
+    name, queue = values.get("name"), values.get("queue")
+    if queue is not None:
+        if name is not None:
+            problem = queue_problem(name, queue)
+        elif queue_problem("yunikorn", queue) and queue_problem("volcano", queue):
+            problem = f"{YUNIKORN_QUEUE_RULE}; or {VOLCANO_QUEUE_RULE}"
+        else:
+            problem = None
+        if problem:
+            return "queue", f"not {problem}"
+    if name == "volcano":
+        given = [field for field in YUNIKORN_ONLY if field in values]
+        if given:
+            return given[0], "YuniKorn only (a Volcano PodGroup has no such setting)"
+    return None
+
+
+Setter = Literal["profile", "tenant"]
+
+
+def layered_batch_scheduler(
+    profile: BatchScheduler | None, tenant: BatchScheduler | None
+) -> tuple[dict[str, tuple[Any, Setter]], list[tuple[str, Any, Any]]]:
+    """Each set field's value with the layer that set it, and the `(field, profile value, tenant value)`
+    where a tenant tried to change what the profile set (a tenant repeating it changes nothing)."""
+    values: dict[str, tuple[Any, Setter]] = {}
+    conflicts: list[tuple[str, Any, Any]] = []
+    layers: tuple[tuple[Setter, BatchScheduler | None], ...] = (("profile", profile), ("tenant", tenant))
+    for layer, scheduler in layers:
+        for field, value in (scheduler.model_dump(exclude_none=True) if scheduler else {}).items():
+            if field in values and values[field][0] != value:
+                conflicts.append((field, values[field][0], value))
+            values.setdefault(field, (value, layer))
+    return values, conflicts
+
+
+def _tenant_batch_scheduler(tenant: Tenant, info: ValidationInfo) -> Tenant:
+    """A tenant's batch scheduler over the profile's, checked when the profile loads (the profile's field
+    is declared before `tenants`, so it is in `info.data`)."""
+    profile: BatchScheduler | None = info.data.get("batch_scheduler")
+    if profile is None and tenant.batch_scheduler is None:
+        return tenant
+    values, conflicts = layered_batch_scheduler(profile, tenant.batch_scheduler)
+    owner = f"profile {info.data['name']!r}" if "name" in info.data else "the profile"
+    problems = [
+        f"{field} {theirs!r} differs from {ours!r} set by {owner}: a tenant fills only what the profile leaves unset"
+        for field, ours, theirs in conflicts
+    ]
+    if "name" not in values:
+        problems.append("name: required in the profile's or the tenant's batch_scheduler (yunikorn or volcano)")
+    problem = batch_scheduler_problem({field: value for field, (value, _) in values.items()})
+    if problem:
+        field, why = problem
+        problems.append(f"{field} {values[field][0]!r} (set by the {values[field][1]}): {why}")
+    # Messages name the tenant's own field (`tenants.<name>.batch_scheduler` or `.pinned`).
+    anchor = "batch_scheduler" if problems or tenant.batch_scheduler else "pinned"
+    pinned, asked = tenant.pinned.priority_class, values.get("priority_class")
+    if pinned and asked and asked[0] != pinned:
+        problems.append(
+            f"priority_class {asked[0]!r} (set by the {asked[1]}'s batch_scheduler) differs from the tenant's "
+            f"pinned.priority_class {pinned!r}: every pod has one PriorityClass"
+        )
+    if problems:
+        raise ValueError(f"{anchor}: " + "; ".join(problems))
+    return tenant
 
 
 class Tenant(JobSettings):
@@ -132,12 +289,34 @@ class Tenant(JobSettings):
         None, description="Allow-list mode: the only Spark keys (globs) jobs may set, besides the profile's safe ones."
     )
     pinned: Pinned = Field(default_factory=Pinned, description="Values no job of the tenant can change.")
+    batch_scheduler: BatchScheduler | None = Field(
+        None,
+        description="The tenant's part of batch scheduling, usually its queue: fills what the profile's "
+        "`batch_scheduler` leaves unset, never changes it. A job cannot set it.",
+    )
     allowed_images: list[str] = Field(
         default_factory=list, description="Image prefixes the tenant may use (empty: the profile's list)."
     )
     required_labels: list[str] = Field(default_factory=list, description="Label keys every job must carry.")
     locked_spark_conf: list[str] = Field(
         default_factory=list, description="More glob patterns of Spark keys jobs cannot set."
+    )
+    iam_role_arn: str | None = Field(
+        None,
+        pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]+$",
+        description="IAM role of the tenant's service account (IRSA: `platform render` annotates the service "
+        "account with it; with `pod_identity`, the role of the EKS Pod Identity association).",
+    )
+    pod_identity: bool = Field(
+        False,
+        description="The service account gets its IAM role from an EKS Pod Identity association, not an IRSA "
+        "annotation (`platform render` notes the association to create).",
+    )
+    max_applications: int | None = Field(
+        None,
+        ge=1,
+        description="How many of the tenant's applications may run at their caps at once: sizes the namespace's "
+        "ResourceQuota and queue (`platform render`; default 1) and caps its SparkApplications.",
     )
 
     @model_validator(mode="before")
@@ -298,7 +477,16 @@ class PlatformProfile(JobSettings):
         default_factory=LocalStorage,
         description="Shuffle storage: NVMe hostPath, EBS volumes, ephemeral-storage bounds.",
     )
-    tenants: dict[str, Tenant] = Field(default_factory=dict, description="Tenants by name.")
+    batch_scheduler: BatchScheduler | None = Field(
+        None,
+        description="YuniKorn or Volcano for every tenant's applications: queue, gang scheduling, PriorityClass "
+        "(Spark Operator and spark-submit; EMR on EKS and EMR Serverless ignore it). Tenants fill what it leaves "
+        "unset; a tenant value that differs from one set here is an error.",
+    )
+    # Declared after `batch_scheduler` and `name`: each tenant's check reads them (`_tenant_batch_scheduler`).
+    tenants: dict[str, Annotated[Tenant, AfterValidator(_tenant_batch_scheduler)]] = Field(
+        default_factory=dict, description="Tenants by name."
+    )
     allowed_images: list[str] = Field(default_factory=list, description="Image prefixes any tenant may use.")
     locked_spark_conf: list[str] = Field(
         default_factory=list, description="Glob patterns of Spark keys jobs cannot set or override."
@@ -317,6 +505,17 @@ class PlatformProfile(JobSettings):
         le=2**63 - 1,  # the CRD's int64
         description="Delete finished SparkApplications after this long (Spark Operator backend).",
     )
+    pending_explain_after: Seconds | None = Field(
+        120,
+        ge=1,
+        description="Say in the task log (and the `startup.unschedulable` metric) why pods are still unscheduled "
+        "after this long: no node, a quota, a queue (Spark Operator backend; null: never).",
+    )
+    fail_fast_on_unschedulable: bool = Field(
+        False,
+        description="End the wait at `pending_explain_after` instead of `startup_timeout`: `failed` when waiting "
+        "cannot help (no NodePool matches), else `timed_out` (Airflow retries apply).",
+    )
     local_master: str = Field("local[*]", description="`--master` of the local backend.")
     emr: EmrSettings = Field(default_factory=EmrSettings, description="EMR on EKS release, templates, monitoring.")
     emr_serverless: EmrServerlessSettings = Field(
@@ -325,6 +524,15 @@ class PlatformProfile(JobSettings):
     lineage: LineageSettings = Field(default_factory=LineageSettings, description="OpenLineage injection switches.")
     ui: UiSettings = Field(default_factory=UiSettings, description="Spark UI and History Server URL templates.")
     cost: CostSettings = Field(default_factory=CostSettings, description="Price table for per-run cost estimates.")
+    karpenter: KarpenterSettings | None = Field(
+        None, description="The EC2NodeClass of the profile's Karpenter NodePools (`platform render`)."
+    )
+    submitters: list[RbacSubject] = Field(
+        default_factory=default_submitters,
+        min_length=1,
+        description="Who Airflow runs as in Kubernetes: the subjects `platform render` binds the submitter Role to "
+        "(default: the group `airflow-spark-submitters`, which an EKS access entry maps Airflow's IAM role to).",
+    )
 
     @field_validator("backend")
     @classmethod

@@ -9,6 +9,7 @@ import asyncio
 import functools
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
@@ -208,7 +209,12 @@ class SparkOnEksOperator(BaseOperator):
         assert run is not None
         job, backend = self._prepared.job, self.backend_impl
         self._reporter.links(context, self.operator_extra_links, run, run.name)
-        wait = WaitSettings.of(state, job.timeout, job.startup_timeout, self.poll_interval, self.log_interval)
+        wait = replace(
+            WaitSettings.of(state, job.timeout, job.startup_timeout, self.poll_interval, self.log_interval),
+            pending_explain_after=job.profile.pending_explain_after,
+            fail_fast_on_unschedulable=job.profile.fail_fast_on_unschedulable,
+            metric_tags=self._reporter.tags,
+        )
         trigger = backend.trigger(run, wait, state.to_dict())
         if not (self.deferrable and backend.can_defer):
             return self.execute_complete(context, asyncio.run(first_event(trigger)))

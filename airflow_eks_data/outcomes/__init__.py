@@ -30,7 +30,14 @@ from airflow_eks_data.outcomes.policy import (
 from airflow_eks_data.outcomes.record import AttemptRecord, metric_name, outcome_summary
 from airflow_eks_data.outcomes.retrying import ApiError, Backoff, api_error, backoff_delay, is_transient
 from airflow_eks_data.outcomes.spark_operator import classify_spark_operator
-from airflow_eks_data.outcomes.startup import StartupVerdict, check_pending
+from airflow_eks_data.outcomes.startup import (
+    PendingCause,
+    PendingExplanation,
+    StartupVerdict,
+    check_pending,
+    explain_pending,
+    unschedulable_classification,
+)
 from airflow_eks_data.outcomes.states import (
     ANY_FINISHED,
     EMR_JOB_RUN,
@@ -59,6 +66,8 @@ __all__ = [
     "NotTerminalError",
     "OnDemandEscalation",
     "Outcome",
+    "PendingCause",
+    "PendingExplanation",
     "RetrySettings",
     "SparkOperatorEvidence",
     "StartupVerdict",
@@ -76,8 +85,10 @@ __all__ = [
     "decide",
     "escalation_for",
     "evidence_from_dict",
+    "explain_pending",
     "is_transient",
     "metric_name",
     "outcome_summary",
     "submission_verdict",
+    "unschedulable_classification",
 ]

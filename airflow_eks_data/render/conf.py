@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from airflow_eks_data.errors import Problem, SpecError, format_path
 from airflow_eks_data.jobspec.quantities import spark_memory
+from airflow_eks_data.render import batch_scheduling
 from airflow_eks_data.render.sourced import Sourced, src
 from airflow_eks_data.resolve import ownership
 from airflow_eks_data.resolve.ownership import Owner
@@ -92,6 +93,23 @@ def _resources(job: ResolvedJob) -> dict[str, Sourced]:
         )
     else:
         conf["spark.executor.instances"] = src(job, "executor.instances", str(job.executor_instances))
+    return conf
+
+
+def batch_scheduler_properties(job: ResolvedJob) -> dict[str, Sourced]:
+    """The batch scheduler as spark-submit takes it: `spark.kubernetes.scheduler.name` and each role's
+    annotations and labels (`batch_scheduling`). A tenant may set its queue: these keys are added after
+    the ownership check of `spark_properties`, which is about what layers write as Spark conf."""
+    batch = job.batch_scheduler
+    if batch is None:
+        return {}
+    conf = {"spark.kubernetes.scheduler.name": Sourced(batch.name, job.origin("batch_scheduler.name"))}
+    labels = batch_scheduling.pod_labels(job)
+    for role in batch_scheduling.ROLES:
+        for key, value in batch_scheduling.pod_annotations(job, role).items():
+            conf[f"spark.kubernetes.{role}.annotation.{key}"] = value
+        for key, value in labels.items():
+            conf[f"spark.kubernetes.{role}.label.{key}"] = value
     return conf
 
 

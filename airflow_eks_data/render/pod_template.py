@@ -40,16 +40,22 @@ def owned_labels(job: ResolvedJob) -> dict[str, Any]:
     return labels
 
 
-def pod_template(job: ResolvedJob, role: Role) -> dict[str, Any]:
-    """A `PodTemplateSpec`-shaped document for one role."""
+def pod_template(job: ResolvedJob, role: Role, batch_scheduler: bool = False) -> dict[str, Any]:
+    """A `PodTemplateSpec`-shaped document for one role. With `batch_scheduler` (the Spark Operator, whose
+    webhook leaves templated pods alone), the pods name the job's batch scheduler and its PriorityClass."""
     spec: dict[str, Any] = {}
     affinity = _affinity(job, role)
     if affinity:
         spec["affinity"] = affinity
     placement = job.driver_placement if role == "driver" else job.executor_placement
+    batch = job.batch_scheduler if batch_scheduler else None
+    if batch:
+        spec["schedulerName"] = Sourced(batch.name, job.origin("batch_scheduler.name"))
     priority_class = job.tenant.pinned.priority_class
     if priority_class:
         spec["priorityClassName"] = Sourced(priority_class, f"tenant:{job.tenant_name} (pinned)")
+    elif batch and batch.priority_class:  # the profile load checked that the two agree
+        spec["priorityClassName"] = Sourced(batch.priority_class, job.origin("batch_scheduler.priority_class"))
     if placement.tolerations:
         spec["tolerations"] = Sourced(placement.tolerations, job.origin(f"placement.{role}.tolerations"))
     container: dict[str, Any] = {"name": CONTAINER[role]}
@@ -65,9 +71,35 @@ def pod_template(job: ResolvedJob, role: Role) -> dict[str, Any]:
 
 
 def _affinity(job: ResolvedJob, role: Role) -> dict[str, Any]:
+    expressions = node_expressions(job, role)
+    affinity: dict[str, Any] = {}
+    if expressions:
+        affinity["nodeAffinity"] = {
+            "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [{"matchExpressions": expressions}]}
+        }
+    if job.same_zone:
+        affinity["podAffinity"] = same_zone_affinity(job)
+    return affinity
+
+
+def same_zone_affinity(job: ResolvedJob) -> Sourced:
+    """Required affinity to the application's own label: the driver (first pod) matches itself and lands
+    anywhere; every executor then follows it into that zone, so shuffle never crosses AZs."""
+    return Sourced(
+        {
+            "requiredDuringSchedulingIgnoredDuringExecution": [
+                {"labelSelector": {"matchLabels": {APP_LABEL: job.app_name}}, "topologyKey": ZONE_KEY}
+            ]
+        },
+        job.origin("placement.same_zone"),
+    )
+
+
+def node_expressions(job: ResolvedJob, role: Role) -> list[Sourced]:
+    """The node requirements of one role's placement (`{key, operator, values}` each)."""
     placement = job.driver_placement if role == "driver" else job.executor_placement
     where = f"placement.{role}"
-    expressions: list[Any] = []
+    expressions: list[Sourced] = []
     if placement.capacity:
         expressions.append(_expr(CAPACITY_KEY, "In", placement.capacity, job.origin(f"{where}.capacity")))
     if placement.arch:
@@ -80,23 +112,7 @@ def _affinity(job: ResolvedJob, role: Role) -> dict[str, Any]:
         expressions.append(_expr(NODEPOOL_KEY, "In", placement.node_pool, job.origin(f"{where}.node_pool")))
     for key, value in placement.node_selector.items():
         expressions.append(_expr(key, "In", value, job.origin(f"{where}.node_selector")))
-    affinity: dict[str, Any] = {}
-    if expressions:
-        affinity["nodeAffinity"] = {
-            "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [{"matchExpressions": expressions}]}
-        }
-    if job.same_zone:
-        # Required affinity to the application's own label: the driver (first pod) matches itself and
-        # lands anywhere; every executor then follows it into that zone, so shuffle never crosses AZs.
-        affinity["podAffinity"] = Sourced(
-            {
-                "requiredDuringSchedulingIgnoredDuringExecution": [
-                    {"labelSelector": {"matchLabels": {APP_LABEL: job.app_name}}, "topologyKey": ZONE_KEY}
-                ]
-            },
-            job.origin("placement.same_zone"),
-        )
-    return affinity
+    return expressions
 
 
 def _expr(key: str, operator: str, value: str, origin: str) -> Sourced:

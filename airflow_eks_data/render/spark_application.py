@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from airflow_eks_data.render import batch_scheduling
 from airflow_eks_data.render.conf import spark_properties
-from airflow_eks_data.render.pod_template import owned_labels, pod_template
+from airflow_eks_data.render.pod_template import Role, owned_labels, pod_template
 from airflow_eks_data.render.sourced import Explained, Sourced, split, src
 from airflow_eks_data.resolve.resolved import ResolvedJob
 
@@ -61,6 +62,7 @@ def _build(job: ResolvedJob) -> dict[str, Any]:
                 min(max(job.executor_instances, dyn.min_executors), dyn.max_executors),
             ),
         }
+    spec.update(batch_scheduling.spark_application_fields(job))
     spec["driver"] = _role(job, "driver")
     spec["executor"] = _role(job, "executor")
     return {
@@ -75,7 +77,7 @@ def _build(job: ResolvedJob) -> dict[str, Any]:
     }
 
 
-def _role(job: ResolvedJob, role: str) -> dict[str, Any]:
+def _role(job: ResolvedJob, role: Role) -> dict[str, Any]:
     res = job.driver if role == "driver" else job.executor
     out: dict[str, Any] = {
         "cores": src(job, f"{role}.cores", res.cores),
@@ -86,8 +88,12 @@ def _role(job: ResolvedJob, role: str) -> dict[str, Any]:
     if role == "executor":
         out["instances"] = src(job, "executor.instances", job.executor_instances)
     out["serviceAccount"] = Sourced(job.service_account, f"tenant:{job.tenant_name}")
-    out["labels"] = owned_labels(job)
-    out["template"] = pod_template(job, "driver" if role == "driver" else "executor")
+    out["labels"] = {**owned_labels(job), **batch_scheduling.pod_labels(job)}
+    # The operator passes these as `spark.kubernetes.<role>.annotation.*`, webhook or not.
+    annotations = batch_scheduling.pod_annotations(job, role)
+    if annotations:
+        out["annotations"] = annotations
+    out["template"] = pod_template(job, role, batch_scheduler=True)
     return out
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_eks_data.render.conf import dependency_options, spark_properties
+from airflow_eks_data.render.conf import batch_scheduler_properties, dependency_options, spark_properties
 from airflow_eks_data.render.sourced import Explained, Sourced, split
 from airflow_eks_data.render.spark_versions import version_note
 from airflow_eks_data.resolve.resolved import ResolvedJob
@@ -59,7 +59,8 @@ def explain_spark_submit(job: ResolvedJob) -> Explained:
 
 
 def _conf(job: ResolvedJob) -> tuple[dict[str, Sourced], list[str]]:
-    conf = spark_properties(job, resources=True)
+    # The batch scheduler's keys are Kubernetes-only: `local[*]` drops them and says so.
+    conf = {**spark_properties(job, resources=True), **batch_scheduler_properties(job)}
     dropped = sorted(key for key in conf if key.startswith(KUBERNETES_ONLY))
     for key in dropped:
         del conf[key]

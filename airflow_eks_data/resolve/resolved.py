@@ -9,6 +9,7 @@ from airflow_eks_data.jobspec.job import Deps
 from airflow_eks_data.jobspec.profile import EbsStorage, EphemeralStorage, NvmeStorage, PlatformProfile, Tenant
 from airflow_eks_data.jobspec.settings import EscalationSettings
 from airflow_eks_data.outcomes.policy import RetrySettings
+from airflow_eks_data.resolve.pod_requests import PodRequest
 
 BUILTIN = "built-in"
 """Origin of values the package sets itself (labels it owns, restart policy, derived names)."""
@@ -44,6 +45,19 @@ class ResolvedPlacement:
 class AllocationBounds(NamedTuple):
     min_executors: int
     max_executors: int
+
+
+@dataclass(frozen=True)
+class ResolvedBatchScheduler:
+    """The profile's and the tenant's `batch_scheduler` together, defaults applied. Origins live in the
+    job's `origins` under `batch_scheduler.<field>`."""
+
+    name: str
+    queue: str
+    gang: bool
+    priority_class: str | None
+    placeholder_timeout_seconds: int | None
+    gang_style: str
 
 
 @dataclass(frozen=True)
@@ -87,6 +101,9 @@ class ResolvedJob:
     profile: PlatformProfile
     tenant: Tenant
     origins: dict[str, str] = field(repr=False)
+    batch_scheduler: ResolvedBatchScheduler | None = None
+    pod_requests: dict[str, PodRequest] = field(default_factory=dict, repr=False)
+    """What the driver and an executor pod request (`pod_requests.pod_request`), by role."""
 
     def retry_settings(self, **overrides: Any) -> RetrySettings:
         """The retry policy's settings from the merged job fields (operator arguments may override)."""

@@ -7,7 +7,13 @@ from typing import Any
 from airflow_eks_data.errors import MISSING, Problem, SpecError, format_path
 from airflow_eks_data.jobspec.job import SparkJob
 from airflow_eks_data.jobspec.names import MAX_APP_NAME, shorten
-from airflow_eks_data.jobspec.profile import PlatformProfile, RolePlacement, Tenant
+from airflow_eks_data.jobspec.profile import (
+    PlatformProfile,
+    RolePlacement,
+    Tenant,
+    default_queue,
+    layered_batch_scheduler,
+)
 from airflow_eks_data.jobspec.quantities import spark_memory
 from airflow_eks_data.jobspec.settings import EscalationSettings
 from airflow_eks_data.outcomes.policy import OnDemandEscalation
@@ -18,6 +24,7 @@ from airflow_eks_data.resolve.pod_requests import PodRequest, pod_request
 from airflow_eks_data.resolve.resolved import (
     BUILTIN,
     AllocationBounds,
+    ResolvedBatchScheduler,
     ResolvedJob,
     ResolvedPlacement,
     Resources,
@@ -82,6 +89,8 @@ def resolve(
         )
     storage, storage_problems = _local_storage(job, profile, origins)
     problems += storage_problems
+    batch = _batch_scheduler(profile, tenant_name, tenant_spec, origins)
+    problems += _queue_label_problems(batch, merged.get("labels", {}))
     if problems:
         raise SpecError(problems)
     driver_place, executor_place = _placement(profile, tenant_spec, merged, origins, escalation or OnDemandEscalation())
@@ -126,6 +135,8 @@ def resolve(
         profile=profile,
         tenant=tenant_spec,
         origins=origins,
+        batch_scheduler=batch,
+        pod_requests=pods,
     )
 
 
@@ -211,6 +222,55 @@ def _check(job: SparkJob, profile: PlatformProfile, tenant: Tenant, merged: dict
     problems += guardrails.location_problems(guardrails.locations(job), tenant, job.deps)
     problems += guardrails.storage_problems(_local_sizes(profile), tenant)
     return problems
+
+
+def _batch_scheduler(
+    profile: PlatformProfile, tenant_name: str, tenant: Tenant, origins: dict[str, str]
+) -> ResolvedBatchScheduler | None:
+    """The profile's batch scheduler with the tenant's filling it in (their agreement was checked when the
+    profile loaded), defaults applied; origins under `batch_scheduler.<field>`."""
+    if profile.batch_scheduler is None and tenant.batch_scheduler is None:
+        return None
+    given, _ = layered_batch_scheduler(profile.batch_scheduler, tenant.batch_scheduler)
+    layers = {"profile": f"profile:{profile.name}", "tenant": f"tenant:{tenant_name}"}
+    values = {field: value for field, (value, _) in given.items()}
+    for field, (_, layer) in given.items():
+        origins[f"batch_scheduler.{field}"] = layers[layer]
+    name = values.get("name")
+    if name is None:  # a profile built without validation (`model_construct`, `model_copy(update=...)`)
+        raise SpecError([Problem("batch_scheduler.name", MISSING, "required: yunikorn or volcano")])
+    defaults = {"queue": default_queue(name, tenant.namespace), "gang": False, "gang_style": "Hard"}
+    for field, value in defaults.items():
+        if field not in values:
+            values[field], origins[f"batch_scheduler.{field}"] = value, BUILTIN
+    if "priority_class" not in values and tenant.pinned.priority_class:
+        values["priority_class"] = tenant.pinned.priority_class
+        origins["batch_scheduler.priority_class"] = f"tenant:{tenant_name} (pinned)"
+    return ResolvedBatchScheduler(
+        name=name,
+        queue=values["queue"],
+        gang=values["gang"],
+        priority_class=values.get("priority_class"),
+        placeholder_timeout_seconds=values.get("placeholder_timeout_seconds"),
+        gang_style=values["gang_style"],
+    )
+
+
+QUEUE_LABEL = "queue"
+"""The label YuniKorn takes an application's queue from, before any annotation."""
+
+
+def _queue_label_problems(batch: ResolvedBatchScheduler | None, labels: dict[str, str]) -> list[Problem]:
+    if batch is None or batch.name != "yunikorn" or QUEUE_LABEL not in labels:
+        return []
+    return [
+        Problem(
+            f"labels.{QUEUE_LABEL}",
+            labels[QUEUE_LABEL],
+            f"reserved-label: YuniKorn reads the application's queue from it; the queue is {batch.queue!r} "
+            "(batch_scheduler.queue of the profile or tenant)",
+        )
+    ]
 
 
 def _local_sizes(profile: PlatformProfile) -> dict[str, str]:

@@ -20,13 +20,13 @@ from airflow_eks_data.outcomes.kube import SPOT_LABELS
 from airflow_eks_data.outcomes.states import SPARK_APPLICATION
 from airflow_eks_data.triggers.application_watch import REGISTRY, ApplicationWatch, Inbox, Update, slim_status
 from airflow_eks_data.triggers.events import app_state
+from airflow_eks_data.triggers.pending import NOT_STARTED, PendingExplainer
 
 if TYPE_CHECKING:
     from airflow_eks_data.hooks.spark_operator import AsyncSparkOperatorHook
 
 # States in which the driver pod and its node are read, while they still exist.
 LOOK_AT_DRIVER = frozenset({"RUNNING", "UNKNOWN", "FAILING"})
-NOT_STARTED = frozenset({"", "SUBMITTED", "PENDING_RERUN", "SUBMISSION_FAILED"})
 NODE_LABELS = (*SPOT_LABELS, FAMILY_LABEL, "node.kubernetes.io/instance-type", "topology.kubernetes.io/zone")
 """Node labels kept while waiting: the classifier reads the capacity type, the cost estimate the
 family, people the rest."""
@@ -46,6 +46,10 @@ class SparkApplicationTrigger(BaseTrigger):
         (None: no streaming). After a triggerer restart a few lines may be logged twice.
     :param delete_on_kill: delete the application when a user kills the task (not for sensors).
     :param state: opaque operator state, returned unchanged in the event.
+    :param pending_explain_after: seconds after which unscheduled driver or executor pods are explained
+        in the log and the `startup.unschedulable` metric (None: never; see `triggers.pending`).
+    :param fail_fast_on_unschedulable: end the wait with the explanation instead of waiting on.
+    :param metric_tags: tags of the metric (the operator's tenant, job and backend).
     """
 
     def __init__(
@@ -61,6 +65,9 @@ class SparkApplicationTrigger(BaseTrigger):
         log_interval: float | None = None,
         delete_on_kill: bool = True,
         state: dict[str, Any] | None = None,
+        pending_explain_after: float | None = None,
+        fail_fast_on_unschedulable: bool = False,
+        metric_tags: dict[str, str] | None = None,
     ) -> None:
         super().__init__()
         self.name = name
@@ -73,6 +80,9 @@ class SparkApplicationTrigger(BaseTrigger):
         self.log_interval = log_interval
         self.delete_on_kill = delete_on_kill
         self.state = state or {}
+        self.pending_explain_after = pending_explain_after
+        self.fail_fast_on_unschedulable = fail_fast_on_unschedulable
+        self.metric_tags = metric_tags
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -88,6 +98,9 @@ class SparkApplicationTrigger(BaseTrigger):
                 "log_interval": self.log_interval,
                 "delete_on_kill": self.delete_on_kill,
                 "state": self.state,
+                "pending_explain_after": self.pending_explain_after,
+                "fail_fast_on_unschedulable": self.fail_fast_on_unschedulable,
+                "metric_tags": self.metric_tags,
             },
         )
 
@@ -107,6 +120,7 @@ class SparkApplicationTrigger(BaseTrigger):
         seen: dict[str, dict[str, Any] | None] = {"pod": None, "node": None}
         key = (self.kubernetes_conn_id, self.namespace)
         logs = DriverLog(self.log_interval, self.log) if self.log_interval else None
+        pending = self._explainer()
         async with REGISTRY.subscribe(key, self.namespace, self.name, self._hook) as (watch, updates):
             hook = watch.hook
             latest = await self._first_look(watch, updates, hook)
@@ -134,12 +148,15 @@ class SparkApplicationTrigger(BaseTrigger):
                             stage="run", timeout_seconds=self.deadline - self.started_at, last_state=state
                         ).to_dict()
                     }
-                stuck = await self._startup_verdict(hook, latest, state, now)
+                if pending is not None and (verdict := await pending.check(hook, latest, state, now)) is not None:
+                    return {"classification": verdict.to_dict()}
+                stuck = await self._startup_verdict(hook, latest, state, now, pending)
                 if stuck is not None:
                     return stuck
                 if logs is not None and state in LOOK_AT_DRIVER:
                     await logs.stream(hook, latest, now)
-                latest = await self._next(watch, updates, hook, latest, now, logs.next_at if logs else None)
+                wake_at = [logs.next_at if logs else None, pending.wake_at(now) if pending else None]
+                latest = await self._next(watch, updates, hook, latest, now, wake_at)
 
     async def _first_look(self, watch: ApplicationWatch, updates: Inbox, hook: AsyncSparkOperatorHook) -> Update:
         """The application now: from the watch's cache once it has synced, else one GET."""
@@ -148,6 +165,13 @@ class SparkApplicationTrigger(BaseTrigger):
         except TimeoutError:
             return await hook.get_application(self.name, self.namespace)
 
+    def _explainer(self) -> PendingExplainer | None:
+        if self.pending_explain_after is None:
+            return None
+        return PendingExplainer(
+            self.pending_explain_after, self.fail_fast_on_unschedulable, self.started_at, self.metric_tags, self.log
+        )
+
     async def _next(
         self,
         watch: ApplicationWatch,
@@ -155,11 +179,11 @@ class SparkApplicationTrigger(BaseTrigger):
         hook: AsyncSparkOperatorHook,
         latest: dict[str, Any],
         now: float,
-        wake_at: float | None,
+        wake_at: list[float | None],
     ) -> Update:
         """The next update from the watch; a GET of our own only while the watch is unhealthy."""
         wake = self.poll_interval
-        for until in (self.deadline, wake_at):
+        for until in (self.deadline, *wake_at):
             if until is not None:
                 wake = min(wake, max(until - now, 0.0))
         try:
@@ -170,7 +194,12 @@ class SparkApplicationTrigger(BaseTrigger):
             return await hook.get_application(self.name, self.namespace)
 
     async def _startup_verdict(
-        self, hook: AsyncSparkOperatorHook, application: dict[str, Any], state: str, now: float
+        self,
+        hook: AsyncSparkOperatorHook,
+        application: dict[str, Any],
+        state: str,
+        now: float,
+        pending: PendingExplainer | None = None,
     ) -> dict[str, Any] | None:
         """Past the startup timeout and still not running: look at the driver pod and its events."""
         if self.startup_timeout is None or state not in NOT_STARTED:
@@ -179,7 +208,8 @@ class SparkApplicationTrigger(BaseTrigger):
         if waited < self.startup_timeout:
             return None
         evidence = await hook.driver_evidence(application)
-        verdict = check_pending(evidence["driver_pod"], evidence["events"], waited, self.startup_timeout)
+        explained = pending.last_line if pending is not None else None
+        verdict = check_pending(evidence["driver_pod"], evidence["events"], waited, self.startup_timeout, explained)
         if verdict.keep_waiting or verdict.classification is None:
             self.log.info("%s/%s not running after %.0fs: %s", self.namespace, self.name, waited, verdict.reason)
             return None

@@ -20,6 +20,7 @@ INTERRUPTIONS = f"{METRIC_PREFIX}.interruptions"
 RESUBMISSIONS = f"{METRIC_PREFIX}.resubmissions"
 COST = f"{METRIC_PREFIX}.cost"
 HELD = f"{METRIC_PREFIX}.submission_held"
+UNSCHEDULABLE = f"{METRIC_PREFIX}.startup.unschedulable"
 
 
 def _stats() -> Any:
@@ -36,6 +37,12 @@ def submitted(seconds: float, tags: dict[str, str]) -> None:
 def held(tags: dict[str, str]) -> None:
     """A submission the backend held back (a full queue): counted, then submitted again later."""
     _stats().incr(HELD, tags=tags)
+
+
+def unschedulable(cause: str, role: str, tags: Mapping[str, str]) -> None:
+    """Pods of a run still unscheduled past `pending_explain_after`: once per cause and role, from the
+    trigger, tagged `cause` (no_node, quota, queue, unknown) and `role` (driver, executors)."""
+    _stats().incr(UNSCHEDULABLE, tags={**tags, "cause": cause, "role": role})
 
 
 def attempt(outcome: Outcome, usage: Usage, tags: dict[str, str]) -> None:

@@ -13,9 +13,9 @@ import yaml
 from airflow_eks_data.errors import Problem, SpecError, format_path
 
 
-def crd_problems(manifest: dict[str, Any], crd_path: str | Path) -> list[Problem]:
-    """Every schema violation of `manifest`, one `Problem` each."""
-    validator = _validator(str(crd_path))
+def crd_problems(manifest: dict[str, Any], crd_path: str | Path, version: str = "v1beta2") -> list[Problem]:
+    """Every schema violation of `manifest` against one `version` of the CRD, one `Problem` each."""
+    validator = _validator(str(crd_path), version)
     problems = []
     for error in sorted(validator.iter_errors(manifest), key=lambda e: list(map(str, e.absolute_path))):
         problems.append(Problem(format_path(error.absolute_path), error.instance, f"crd-schema: {error.message}"))
@@ -23,10 +23,10 @@ def crd_problems(manifest: dict[str, Any], crd_path: str | Path) -> list[Problem
 
 
 @functools.lru_cache(maxsize=8)
-def _validator(crd_path: str) -> Any:
+def _validator(crd_path: str, version: str) -> Any:
     from jsonschema import Draft7Validator
 
-    schema = strict_schema(load_crd_schema(crd_path))
+    schema = strict_schema(load_crd_schema(crd_path, version))
     return Draft7Validator(schema)
 
 

@@ -1,3 +1,5 @@
+# mypy: disable-error-code="attr-defined"
+# (the attributes moto's models lack, `admitted` and `scheduler_configuration`, are added to them here)
 """moto's server in this process, playing EMR on EKS (emr-containers) and S3 for the tests and benchmarks.
 
 moto's job runs start RUNNING and stay there: nothing in moto ever finishes them, and there is no HTTP
@@ -172,8 +174,8 @@ def service_fidelity() -> Iterator[None]:
             if not _PATCHED["servers"]:
                 EMRContainersBackend.start_job_run = _original_start  # type: ignore[method-assign]
                 EMRContainersResponse.start_job_run = _original_response  # type: ignore[method-assign,assignment]
-                EMRContainersResponse.create_virtual_cluster = _original_create_cluster  # type: ignore[method-assign]
-                EMRContainersResponse.describe_virtual_cluster = _original_describe_cluster  # type: ignore[method-assign]
+                EMRContainersResponse.create_virtual_cluster = _original_create_cluster  # type: ignore[method-assign,assignment]
+                EMRContainersResponse.describe_virtual_cluster = _original_describe_cluster  # type: ignore[method-assign,assignment]
 
 
 class _QuietHandler(MotoRequestHandler):

@@ -18,9 +18,11 @@ from tests.kubeapi.scenarios import (
     Hold,
     ImagePullBackOff,
     NodeLost,
+    NoNodePool,
     OOMKilled,
     Outcome,
     PendingCapacity,
+    QueueFull,
     SpotInterruption,
     Succeed,
 )
@@ -38,6 +40,10 @@ from tests.kubeapi.shapes import (
 from tests.kubeapi.store import Obj, Store
 
 PODS = BY_PLURAL["pods"]
+NO_NODE_MESSAGE = (
+    "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector. preemption: 0/3 nodes are "
+    "available: 3 Preemption is not helpful for scheduling."
+)
 NODES = BY_PLURAL["nodes"]
 EVENTS = BY_PLURAL["events"]
 
@@ -287,6 +293,9 @@ class Cluster:
             return
         if isinstance(outcome, PendingCapacity) and not await self._wait_for_capacity(driver, outcome.provision_after):
             return
+        if isinstance(outcome, QueueFull) or (isinstance(outcome, NoNodePool) and not outcome.executors_only):
+            await self._never_scheduled([driver], driver, outcome)
+            return
         node = self.node_for(driver, "spot" if isinstance(outcome, SpotInterruption) else "on-demand")
         scheduled = self.schedule(driver, node)
         if scheduled is None:
@@ -300,6 +309,12 @@ class Cluster:
         driver = running
         for line in startup_lines(app):
             self.log(driver, line)
+        if isinstance(outcome, NoNodePool):  # executors_only: the driver runs, its executors never start
+            count = outcome.executors or int((app["spec"].get("executor") or {}).get("instances") or 1)
+            pods = [self.make_executor(app, driver, exec_id) for exec_id in range(1, count + 1)]
+            self.log(driver, "WARN TaskSchedulerImpl: Initial job has not accepted any resources")
+            await self._never_scheduled(pods, driver, outcome)
+            return
         executors = await self._start_executors(app, driver, outcome)
         if isinstance(outcome, Succeed) and outcome.executor_losses:
             executors = await self._lose_executors(app, driver, executors, outcome)
@@ -382,6 +397,46 @@ class Cluster:
                 nominated = True
             await self.clock.sleep_until(min(self.clock.now() + 10.0, deadline))
         return self.alive(driver)
+
+    async def _never_scheduled(self, pods: list[Obj], owner: Obj, outcome: NoNodePool | QueueFull) -> None:
+        """``pods`` stay Pending while ``owner`` lives: the condition and events of the scheduler and
+        Karpenter (no NodePool matches), or of YuniKorn (the queue does not admit the application)."""
+        now = self.clock.timestamp()
+        for pod in pods:
+            reason, message = "Unschedulable", NO_NODE_MESSAGE
+            if isinstance(outcome, QueueFull):
+                message = (
+                    f"Request '{pod['metadata']['uid']}' does not fit in queue '{outcome.queue}' (requested "
+                    "map[memory:2816Mi pods:1 vcore:1000m], available map[memory:0 pods:0 vcore:0])"
+                )
+
+            def fn(obj: Obj, reason: str = reason, message: str = message) -> None:
+                set_condition(obj, "PodScheduled", "False", now, reason=reason, message=message)
+
+            self._update_pod(pod, fn)
+        while self.alive(owner):
+            for pod in pods:
+                current = self._pod(pod["metadata"]["namespace"], pod["metadata"]["name"])
+                if current is None or not self.alive(pod):
+                    continue
+                if isinstance(outcome, QueueFull):
+                    meta = current["metadata"]
+                    queued = f"{meta['namespace']}/{meta['name']} is queued and waiting for allocation"
+                    self.event(current, "Scheduling", queued, component="yunikorn")
+                    continue
+                self.event(current, "FailedScheduling", NO_NODE_MESSAGE, warning=True, component="default-scheduler")
+                wanted = selector_value(current["spec"], "kubernetes.io/arch") or "amd64"
+                offered = "amd64" if wanted == "arm64" else "arm64"
+                self.event(
+                    current,
+                    "FailedScheduling",
+                    f'Failed to schedule pod, incompatible with nodepool "{outcome.nodepool}", daemonset overhead='
+                    '{"cpu":"180m","memory":"128Mi","pods":"4"}, incompatible requirements, key kubernetes.io/arch, '
+                    f"kubernetes.io/arch In [{wanted}] not in kubernetes.io/arch In [{offered}]",
+                    warning=True,
+                    component="karpenter",
+                )
+            await self.clock.sleep(10.0)
 
     async def _image_pull_backoff(self, driver: Obj, outcome: ImagePullBackOff) -> bool:
         image = outcome.image or driver["spec"]["containers"][0]["image"]

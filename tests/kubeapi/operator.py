@@ -18,7 +18,7 @@ from typing import Any
 from tests.kubeapi.clock import SimClock
 from tests.kubeapi.cluster import PODS, Cluster
 from tests.kubeapi.resources import BY_PLURAL, ResourceType
-from tests.kubeapi.scenarios import SCENARIO_KEY, Outcome, SubmissionFailure, Succeed, parse
+from tests.kubeapi.scenarios import SCENARIO_KEY, Outcome, QuotaExceeded, SubmissionFailure, Succeed, parse
 from tests.kubeapi.shapes import APP_NAME, APP_SELECTOR, DRIVER_CONTAINER, ROLE, SUBMISSION_ID
 from tests.kubeapi.store import Change, Obj, Store
 
@@ -261,6 +261,8 @@ class SparkOperator:
                 f"failed to submit SparkApplication {record.name}: {outcome.message}",
                 warning=True,
             )
+            if isinstance(outcome, QuotaExceeded):
+                self._app_event(app, "FailedCreate", outcome.refusal(f"{record.name}-driver"), warning=True)
             return
         submission_id = str(uuid.uuid4())
         app_id = f"spark-{secrets.token_hex(16)}"

@@ -127,12 +127,14 @@ class Rbac:
             user = _subject_name((doc.get("subjects") or [{}])[0]) or user
         return cls(grants, user)
 
+    def allows(self, request: Request) -> bool:
+        """Whether a grant allows it; not recorded (what a SelfSubjectAccessReview answers)."""
+        return any(grant.covers(request) and any(rule.allows(request) for rule in grant.rules) for grant in self.grants)
+
     def check(self, verb: str, target: Target) -> None:
         """Raise the API server's 403 unless a grant allows this request."""
         request = Request.of(verb, target)
-        allowed = any(
-            grant.covers(request) and any(rule.allows(request) for rule in grant.rules) for grant in self.grants
-        )
+        allowed = self.allows(request)
         with self._lock:
             (self.allowed if allowed else self.denied).append(request)
         if not allowed:

@@ -38,6 +38,7 @@ class ResourceType:
 
 
 SPARK_GROUP = "sparkoperator.k8s.io"
+RBAC_GROUP = "rbac.authorization.k8s.io"
 
 RESOURCE_TYPES: tuple[ResourceType, ...] = (
     ResourceType("", "v1", "namespaces", "Namespace", "namespace", False, ("status",), ("ns",)),
@@ -46,6 +47,39 @@ RESOURCE_TYPES: tuple[ResourceType, ...] = (
     ResourceType("", "v1", "events", "Event", "event", True, (), ("ev",)),
     ResourceType("", "v1", "configmaps", "ConfigMap", "configmap", True, (), ("cm",)),
     ResourceType("", "v1", "services", "Service", "service", True, ("status",), ("svc",), categories=("all",)),
+    # Stored as they are (no controller acts on them): what `platform render` applies for a tenant.
+    ResourceType("", "v1", "serviceaccounts", "ServiceAccount", "serviceaccount", True, (), ("sa",)),
+    ResourceType("", "v1", "resourcequotas", "ResourceQuota", "resourcequota", True, ("status",), ("quota",)),
+    ResourceType("", "v1", "limitranges", "LimitRange", "limitrange", True, (), ("limits",)),
+    ResourceType(RBAC_GROUP, "v1", "roles", "Role", "role", True),
+    ResourceType(RBAC_GROUP, "v1", "rolebindings", "RoleBinding", "rolebinding", True),
+    ResourceType(RBAC_GROUP, "v1", "clusterroles", "ClusterRole", "clusterrole", False),
+    ResourceType(RBAC_GROUP, "v1", "clusterrolebindings", "ClusterRoleBinding", "clusterrolebinding", False),
+    ResourceType("karpenter.sh", "v1", "nodepools", "NodePool", "nodepool", False, ("status",), custom=True),
+    ResourceType(
+        "karpenter.k8s.aws", "v1", "ec2nodeclasses", "EC2NodeClass", "ec2nodeclass", False, ("status",), custom=True
+    ),
+    ResourceType("scheduling.volcano.sh", "v1beta1", "queues", "Queue", "queue", False, ("status",), custom=True),
+    # What `doctor` reads: the installed CRDs (the pinned SparkApplication CRD when the server has it), and
+    # access reviews of the server's identity, answered from its RBAC (`KubeApiServer._review`).
+    ResourceType(
+        "apiextensions.k8s.io",
+        "v1",
+        "customresourcedefinitions",
+        "CustomResourceDefinition",
+        "customresourcedefinition",
+        False,
+        ("status",),
+        ("crd",),
+    ),
+    ResourceType(
+        "authorization.k8s.io",
+        "v1",
+        "selfsubjectaccessreviews",
+        "SelfSubjectAccessReview",
+        "selfsubjectaccessreview",
+        False,
+    ),
     ResourceType(
         SPARK_GROUP,
         "v1beta2",

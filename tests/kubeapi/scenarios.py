@@ -97,6 +97,47 @@ class PendingCapacity(Outcome):
     provision_after: float = 30.0
 
 
+@dataclass(frozen=True)
+class NoNodePool(Outcome):
+    """No node fits and no Karpenter NodePool matches: the pods stay Pending for good (until deleted),
+    with the scheduler's ``FailedScheduling`` and Karpenter's "incompatible with nodepool" events every
+    10 s. With ``executors_only`` the driver runs and its executors are the pods left Pending."""
+
+    executors_only: bool = False
+    nodepool: str = "spark-on-demand"
+
+
+@dataclass(frozen=True)
+class QueueFull(Outcome):
+    """YuniKorn's queue cannot admit the application: the driver stays Pending for good, with
+    YuniKorn's "queued and waiting for allocation" event and a ``PodScheduled=False`` "does not fit
+    in queue" condition."""
+
+    queue: str = "root.spark.datalake"
+
+
+@dataclass(frozen=True)
+class QuotaExceeded(SubmissionFailure):
+    """A ResourceQuota refuses the driver pod: spark-submit fails (``SUBMISSION_FAILED``, the API's
+    "exceeded quota" text in ``errorMessage``) and a ``FailedCreate`` warning lands on the
+    SparkApplication. Each retry the restartPolicy allows fails the same way."""
+
+    quota: str = "compute-quota"
+    message: str = (
+        "failed to run spark-submit: exit status 1: io.fabric8.kubernetes.client.KubernetesClientException: "
+        "Failure executing: POST at: https://172.20.0.1:443/api/v1/namespaces/datalake/pods. Message: Forbidden! "
+        "pods is forbidden: exceeded quota: compute-quota, requested: limits.cpu=1200m, used: limits.cpu=32, "
+        "limited: limits.cpu=32."
+    )
+
+    def refusal(self, pod: str) -> str:
+        """The ``FailedCreate`` event's message for the refused pod."""
+        return (
+            f'Error creating: pods "{pod}" is forbidden: exceeded quota: {self.quota}, requested: limits.cpu=1200m,'
+            "limits.memory=2816Mi, used: limits.cpu=32,limits.memory=120Gi, limited: limits.cpu=32,limits.memory=128Gi"
+        )
+
+
 BUILTIN: dict[str, Outcome] = {
     "success": Succeed(),
     "hold": Hold(),
@@ -109,6 +150,10 @@ BUILTIN: dict[str, Outcome] = {
     "submission-failed": SubmissionFailure(),
     "image-pull-backoff": ImagePullBackOff(),
     "pending-capacity": PendingCapacity(),
+    "no-nodepool": NoNodePool(),
+    "executors-no-nodepool": NoNodePool(executors_only=True),
+    "queue-full": QueueFull(),
+    "quota-exceeded": QuotaExceeded(),
 }
 
 

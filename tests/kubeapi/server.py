@@ -125,6 +125,7 @@ class KubeApiServer:
         self.rbac = rbac
         # jsonschema and cryptography are imported only when asked for: they double import time.
         self.admission: CrdAdmission | None = None
+        self._crd_path = Path(crd_path) if crd_path else None
         if crd_path:
             from tests.kubeapi.admission import CrdAdmission
 
@@ -198,6 +199,9 @@ class KubeApiServer:
         self.store.listeners.append(self._drop_logs)
         for namespace in ("default", "kube-system"):
             self.cluster.ensure_namespace(namespace)
+        if self._crd_path is not None:  # installed, as the Spark Operator's chart would
+            crd = yaml.safe_load(self._crd_path.read_text(encoding="utf-8"))
+            self.store.create(resources.BY_PLURAL["customresourcedefinitions"], "", crd)
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
@@ -238,6 +242,8 @@ class KubeApiServer:
         self.counters.add(verb, resource)
         try:
             self.tokens.check(request.headers.get("Authorization"))
+            if target is not None and target.rtype.plural == "selfsubjectaccessreviews" and request.method == "POST":
+                return json_response(self._review(await request.json()), 201)  # any user may ask about itself
             if self.rbac is not None and target is not None:
                 self.rbac.check(verb, target)
             decision = self.faults.decide(verb, resource)
@@ -250,6 +256,20 @@ class KubeApiServer:
             return await self.api.handle(request, target, verb)
         except ApiError as exc:
             return error_response(exc)
+
+    def _review(self, review: dict[str, Any]) -> dict[str, Any]:
+        """A SelfSubjectAccessReview answered from the served identity's RBAC (everything without RBAC)."""
+        from tests.kubeapi.rbac import Request
+
+        asked = (review.get("spec") or {}).get("resourceAttributes") or {}
+        resource = asked.get("resource", "")
+        if asked.get("subresource"):
+            resource = f"{resource}/{asked['subresource']}"
+        wanted = Request(
+            asked.get("verb", ""), asked.get("group", ""), resource, asked.get("namespace"), asked.get("name")
+        )
+        allowed = self.rbac is None or self.rbac.allows(wanted)
+        return {**review, "status": {"allowed": allowed, **({} if allowed else {"reason": "no RBAC rule allows it"})}}
 
     def _discovery(self, path: str) -> web.StreamResponse:
         parts = [p for p in path.split("/") if p]
