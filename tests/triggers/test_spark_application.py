@@ -36,7 +36,7 @@ def import_string(classpath: str) -> Any:
 
 
 def trigger(name: str, **kwargs: Any) -> SparkApplicationTrigger:
-    return SparkApplicationTrigger(name, NAMESPACE, poll_interval=0.5, **kwargs)
+    return SparkApplicationTrigger(name, NAMESPACE, **{"poll_interval": 0.5, **kwargs})
 
 
 async def first_event(t: SparkApplicationTrigger) -> dict[str, Any]:
@@ -65,7 +65,9 @@ def test_serialize_round_trip() -> None:
 def test_completion_is_seen_through_the_watch(kube_api: KubeApiServer, kube_conn: str) -> None:
     kube_api.script("ok-*", Succeed(run_for=120.0))
     submit(kube_api, "ok-1")
-    event = asyncio.run(first_event(trigger("ok-1", state={"attempt": 1})))
+    # The first look waits up to min(poll_interval, 5 s) for the watch to sync before a GET of its own:
+    # 5 s, so that a loaded machine does not turn the watch's path into the fallback's.
+    event = asyncio.run(first_event(trigger("ok-1", state={"attempt": 1}, poll_interval=5.0)))
     classification, state = event_classification(event)
     assert classification.outcome is Outcome.SUCCEEDED and state == "COMPLETED"
     assert event["state"] == {"attempt": 1}
