@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +35,22 @@ def load_profile(ref: ProfileRef, directory: str | Path | None = None) -> Platfo
     if isinstance(ref, PlatformProfile):
         return ref
     if isinstance(ref, Path) or looks_like_path(ref):
-        return PlatformProfile.from_yaml(ref)
-    return PlatformProfile.from_yaml(find_profile_file(ref, profiles_dir(directory)))
+        return _profile_file(ref)
+    return _profile_file(find_profile_file(ref, profiles_dir(directory)))
+
+
+def _profile_file(path: str | Path) -> PlatformProfile:
+    """The profile in `path`, parsed once per version of the file: an operator loads its profile for
+    every resolution (twice per submission), and YAML parsing plus validation is most of the CPU a
+    Spark Operator submission costs. Profiles are frozen models, so one instance can be shared; a
+    changed file (size, mtime, inode) is parsed again."""
+    stat = Path(path).stat()
+    return _parsed_profile(str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+
+
+@lru_cache(maxsize=32)
+def _parsed_profile(path: str, *version: int) -> PlatformProfile:
+    return PlatformProfile.from_yaml(path)
 
 
 @dataclass(frozen=True)

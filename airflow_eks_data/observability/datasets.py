@@ -9,12 +9,21 @@ OpenLineage client's own, so the two sides stay in step when the client changes 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 from urllib.parse import urlsplit
 
-from openlineage.client.dataset.dataset import BUILTIN_TRIMMERS
-
 S3_SCHEMES = frozenset({"s3", "s3a", "s3n"})
-_TRIMMERS = tuple(cls() for cls in BUILTIN_TRIMMERS)
+
+
+@cache
+def _trimmers() -> tuple[Any, ...]:
+    """The client's trimmers, loaded on first use: importing `openlineage.client` loads its HTTP
+    transports (requests, httpx), a quarter of a second that parsing a DAG with mapped jobs never needs
+    (Airflow's DAG processor pays its imports again for every parse)."""
+    from openlineage.client.dataset.dataset import BUILTIN_TRIMMERS
+
+    return tuple(cls() for cls in BUILTIN_TRIMMERS)
 
 
 @dataclass(frozen=True)
@@ -51,7 +60,7 @@ def _trim(name: str) -> str:
     """Apply the trimmers until none changes the name (they take one segment at a time)."""
     for _ in range(32):  # a bound, in case a future trimmer does not converge
         trimmed = name
-        for trimmer in _TRIMMERS:
+        for trimmer in _trimmers():
             candidate = trimmer.trim(trimmed)
             if len(candidate) <= len(trimmed):
                 trimmed = candidate.rstrip("/") or candidate

@@ -33,29 +33,37 @@ HookFactory = Callable[[], Any]
 
 class Inbox:
     """Updates one subscriber has not read yet. An `asyncio.Queue` (four deques and an Event) and
-    `asyncio.wait_for` (a task per wait) cost kilobytes per subscriber; a thousand waits hold this."""
+    `asyncio.wait_for` (a task per wait) cost kilobytes per subscriber; ten thousand waits hold this."""
 
-    __slots__ = ("_items", "_waiter")
+    __slots__ = ("_items", "_waiter", "fallback_seconds")
 
-    def __init__(self) -> None:
+    def __init__(self, fallback_seconds: float) -> None:
         self._items: list[Update] = []
         self._waiter: asyncio.Future[None] | None = None
+        self.fallback_seconds = fallback_seconds
+        """How often the subscriber looks for itself while the watch is down (its poll interval)."""
 
     def put(self, update: Update) -> None:
         self._items.append(update)
+        self.wake()
+
+    def wake(self) -> None:
+        """End a pending `get` with `TimeoutError` if nothing came: the watch went down."""
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
 
-    async def get(self, timeout: float) -> Update:
-        """The oldest unread update; `TimeoutError` if none comes within `timeout` seconds."""
+    async def get(self, timeout: float | None) -> Update:
+        """The oldest unread update; `TimeoutError` if none comes within `timeout` seconds (None: no
+        timer at all, only an update or a `wake` ends the wait)."""
         if not self._items:
             loop = asyncio.get_running_loop()
             waiter = self._waiter = loop.create_future()
-            timer = loop.call_later(timeout, _wake, waiter)
+            timer = loop.call_later(timeout, _wake, waiter) if timeout is not None else None
             try:
                 await waiter
             finally:
-                timer.cancel()
+                if timer is not None:
+                    timer.cancel()
                 self._waiter = None
             if not self._items:
                 raise TimeoutError
@@ -78,6 +86,8 @@ class ApplicationWatch:
         self.subscribers: dict[str, set[Inbox]] = {}
         self.synced = asyncio.Event()
         self.healthy_since: float | None = None
+        self._fell_back = False
+        """Subscribers were woken for this outage already (once per outage, not per retry)."""
         self.requests = 0
         self.rng = random.Random()
         self._task: asyncio.Task[None] | None = None
@@ -92,8 +102,8 @@ class ApplicationWatch:
                 await self._task
         await self.hook.close()
 
-    def add(self, name: str) -> Inbox:
-        inbox = Inbox()
+    def add(self, name: str, fallback_seconds: float) -> Inbox:
+        inbox = Inbox(fallback_seconds)
         self.subscribers.setdefault(name, set()).add(inbox)
         if name in self.cache:
             inbox.put(self.cache[name])
@@ -108,6 +118,17 @@ class ApplicationWatch:
     @property
     def healthy(self) -> bool:
         return self.healthy_since is not None
+
+    def _fall_back(self) -> None:
+        """The watch went down (or never came up): wake every parked subscriber, each at a random point
+        of its poll interval, so that they look for themselves without ten thousand GETs landing at once."""
+        if self._fell_back:
+            return
+        self._fell_back = True
+        loop = asyncio.get_running_loop()
+        for inboxes in self.subscribers.values():
+            for inbox in inboxes:
+                loop.call_later(self.rng.uniform(0, inbox.fallback_seconds), inbox.wake)
 
     def _publish(self, name: str, update: Update) -> None:
         for inbox in self.subscribers.get(name, ()):
@@ -140,6 +161,9 @@ class ApplicationWatch:
             ):
                 self._publish(name, item)
         self.cache = fresh
+        for name in self.subscribers.keys() - fresh.keys():  # not listed: let them look for themselves
+            for inbox in self.subscribers[name]:
+                inbox.wake()
 
     async def _run(self) -> None:
         hook = self.hook
@@ -153,6 +177,7 @@ class ApplicationWatch:
                     self.synced.set()
                 self.requests += 1
                 self.healthy_since = self.healthy_since or time.monotonic()
+                self._fell_back = False
                 async for event in hook.watch_applications(self.namespace, str(resource_version), WATCH_SECONDS):
                     resource_version = self._apply(event) or resource_version
                     failures = 0
@@ -167,6 +192,7 @@ class ApplicationWatch:
                     resource_version = None
                     continue
                 self.healthy_since = None
+                self._fall_back()
                 failures += 1
                 if status == UNAUTHORIZED:
                     hook.renew()
@@ -235,14 +261,14 @@ class WatchRegistry:
 
     @contextlib.asynccontextmanager
     async def subscribe(
-        self, key: tuple[Any, ...], namespace: str, name: str, hook_factory: HookFactory
+        self, key: tuple[Any, ...], namespace: str, name: str, hook_factory: HookFactory, fallback_seconds: float
     ) -> AsyncIterator[tuple[ApplicationWatch, Inbox]]:
         slot = (id(asyncio.get_running_loop()), key)
         watch = self._watches.get(slot)
         if watch is None:
             watch = self._watches[slot] = ApplicationWatch(namespace, hook_factory)
             watch.start()
-        inbox = watch.add(name)
+        inbox = watch.add(name, fallback_seconds)
         try:
             yield watch, inbox
         finally:

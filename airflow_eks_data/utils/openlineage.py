@@ -4,10 +4,8 @@ Spark integration's events children of the Airflow task's run (the provider's ow
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import TYPE_CHECKING, Any
-
-from attrs import define
-from openlineage.client.facet_v2 import JobFacet, RunFacet
 
 from airflow_eks_data.observability.datasets import dataset_name
 
@@ -20,30 +18,48 @@ if TYPE_CHECKING:
 FACET = "airflowEksData"
 
 
-@define
-class SparkOnEksRunFacet(RunFacet):
-    """Where the Spark run happened and how many attempts it took."""
+@cache
+def _facet_classes() -> dict[str, type]:
+    """`SparkOnEksRunFacet` and `SparkOnEksJobFacet` (served as this module's attributes), built on first
+    use: their base classes' package, `openlineage.client`, imports its HTTP transports (requests, httpx),
+    a quarter of a second that parsing a DAG and submitting a job do not need."""
+    from attrs import define
+    from openlineage.client.facet_v2 import JobFacet, RunFacet
 
-    backend: str
-    application: str | None = None
-    """SparkApplication name or EMR job run id of the last attempt."""
-    namespace: str | None = None
-    """Kubernetes namespace, or EMR virtual cluster id."""
-    applicationId: str | None = None  # OpenLineage facets are camelCase
-    tenant: str | None = None
-    attempts: int = 0
-    interruptions: int = 0
-    outcome: str | None = None
+    @define
+    class SparkOnEksRunFacet(RunFacet):
+        """Where the Spark run happened and how many attempts it took."""
+
+        backend: str
+        application: str | None = None
+        """SparkApplication name or EMR job run id of the last attempt."""
+        namespace: str | None = None
+        """Kubernetes namespace, or EMR virtual cluster id."""
+        applicationId: str | None = None  # OpenLineage facets are camelCase
+        tenant: str | None = None
+        attempts: int = 0
+        interruptions: int = 0
+        outcome: str | None = None
+
+    @define
+    class SparkOnEksJobFacet(JobFacet):
+        """The job spec and the platform profile it ran under."""
+
+        job: str
+        tenant: str
+        profile: str
+        backend: str
+
+    classes: dict[str, type] = {"SparkOnEksRunFacet": SparkOnEksRunFacet, "SparkOnEksJobFacet": SparkOnEksJobFacet}
+    for name, cls in classes.items():
+        cls.__module__, cls.__qualname__ = __name__, name  # importable (and documented) from here
+    return classes
 
 
-@define
-class SparkOnEksJobFacet(JobFacet):
-    """The job spec and the platform profile it ran under."""
-
-    job: str
-    tenant: str
-    profile: str
-    backend: str
+def __getattr__(name: str) -> Any:
+    if name in ("SparkOnEksRunFacet", "SparkOnEksJobFacet"):
+        return _facet_classes()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def spark_conf(
@@ -53,13 +69,14 @@ def spark_conf(
     profile's, else the provider's `[openlineage] spark_inject_*`. Keys already set are never touched
     (the provider's helpers skip a group when any of its keys is present)."""
     from airflow.providers.openlineage import conf
+
+    if conf.is_disabled():  # before importing the helpers: they load the OpenLineage client (~0.3 s)
+        return {}
     from airflow.providers.openlineage.utils.spark import (
         inject_parent_job_information_into_spark_properties,
         inject_transport_information_into_spark_properties,
     )
 
-    if conf.is_disabled():
-        return {}
     properties: dict[str, Any] = dict(job_conf)
     if conf.spark_inject_parent_job_info() if parent is None else parent:
         properties = inject_parent_job_information_into_spark_properties(properties, context)
@@ -96,7 +113,8 @@ def lineage(
 
     inputs = [InputDataset(namespace=n.namespace, name=n.name) for n in map(dataset_name, job.inputs)]
     result = result or {}
-    run = SparkOnEksRunFacet(
+    facets = _facet_classes()
+    run = facets["SparkOnEksRunFacet"](
         backend=backend,
         application=result.get("name") or job.app_name,
         namespace=result.get("location") or job.namespace,
@@ -106,7 +124,9 @@ def lineage(
         interruptions=int(result.get("interruptions") or 0),
         outcome=result.get("outcome"),
     )
-    job_facet = SparkOnEksJobFacet(job=job.job_name, tenant=job.tenant_name, profile=job.profile.name, backend=backend)
+    job_facet = facets["SparkOnEksJobFacet"](
+        job=job.job_name, tenant=job.tenant_name, profile=job.profile.name, backend=backend
+    )
     return OperatorLineage(
         inputs=inputs, outputs=outputs(job.outputs), run_facets={FACET: run}, job_facets={FACET: job_facet}
     )

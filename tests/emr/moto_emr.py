@@ -16,8 +16,9 @@ the service's behaviour, not moto's shortcuts:
   `maxConcurrentJobRuns` admitted and active), StartJobRun on a full queue (`maxInQueueJobRuns` waiting)
   is refused with a ValidationException, and DescribeVirtualCluster reports `schedulerStatus`.
 
-A control route (`POST /_emr_test/state`, `GET /_emr_test/calls`) does the same for a server running
-in another process (the benchmark keeps moto off the client's CPU that way).
+A control route (`POST /_emr_test/state`, `GET /_emr_test/calls`, `POST /_emr_test/faults` to start or
+end a throttling storm) does the same for a server running in another process (the benchmark keeps
+moto off the client's CPU that way).
 """
 
 from __future__ import annotations
@@ -55,9 +56,10 @@ _original_start: Callable[..., JobRun] = EMRContainersBackend.start_job_run
 def _start_job_run(self: EMRContainersBackend, **kwargs: Any) -> JobRun:
     """StartJobRun as the service does it: idempotent by clientToken, stamped with the real time, and
     queued (or refused, the queue being full) on a virtual cluster with a scheduler configuration."""
-    for run in list(self.job_runs.values()):
-        if run.client_token == kwargs["client_token"] and run.virtual_cluster_id == kwargs["virtual_cluster_id"]:
-            return run
+    tokens: dict[tuple[str, str], str] = self.__dict__.setdefault("client_tokens", {})
+    known = tokens.get((kwargs["virtual_cluster_id"], kwargs["client_token"]))
+    if known in self.job_runs:  # an index, not a scan of every run: 10,000 starts stay linear
+        return self.job_runs[known]
     cluster = self.virtual_clusters.get(kwargs["virtual_cluster_id"])
     scheduler = getattr(cluster, "scheduler_configuration", None)
     if scheduler and cluster is not None:
@@ -67,6 +69,7 @@ def _start_job_run(self: EMRContainersBackend, **kwargs: Any) -> JobRun:
             raise ValidationException(QUEUE_FULL.format(limit=limit))
     run = _original_start(self, **kwargs)
     run.created_at = utcnow()
+    tokens[kwargs["virtual_cluster_id"], kwargs["client_token"]] = run.id
     if scheduler:
         run.state, run.admitted = "SUBMITTED", False
     return run
@@ -297,6 +300,14 @@ class EmrMoto(ThreadedMotoServer):
                 size = int(environ.get("CONTENT_LENGTH") or 0)
                 for change in json.loads(environ["wsgi.input"].read(size)):
                     self.set_state(**change)
+                body = b"{}"
+            elif path == "/_emr_test/faults":
+                size = int(environ.get("CONTENT_LENGTH") or 0)
+                settings = json.loads(environ["wsgi.input"].read(size))
+                kinds = tuple(settings.get("kinds") or ("throttle",))
+                self.faults.configure(
+                    float(settings["rate"]), kinds, int(settings.get("seed", 0)), operations=settings.get("operations")
+                )
                 body = b"{}"
             else:
                 by_cluster = [[vc, op, n] for (vc, op), n in self.faults.by_cluster.items()]

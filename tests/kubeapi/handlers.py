@@ -240,6 +240,8 @@ class Api:
                 else:
                     event_type, change = watcher.queue.get_nowait()
                 await response.write(change.wire(event_type))
+                if event_type == "ERROR":  # Store.expire_watches: the stream ends after the error
+                    break
                 sent += 1
                 if cut_events is not None and sent >= cut_events:
                     break

@@ -407,6 +407,10 @@ class KubeApiServer:
         """Drop watch history: any older resourceVersion now gets 410 Expired."""
         self.call(self.store.compact)
 
+    def expire_watches(self) -> int:
+        """Compact and end every open watch with 410 Expired (how many): every client must relist."""
+        return self.call(self.store.expire_watches)
+
     @property
     def bookmark_interval(self) -> float:
         """Real seconds between BOOKMARK events on watches that allow them (default 60)."""

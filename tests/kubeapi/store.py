@@ -39,7 +39,7 @@ class Change:
     """One committed write, as kept in history and fanned out to watchers."""
 
     rv: int
-    type: str  # ADDED, MODIFIED or DELETED
+    type: str  # ADDED, MODIFIED or DELETED (ERROR: the 410 that ends a watch, see expire_watches)
     obj: Obj
     prev: Obj | None
     _wire: dict[str, bytes] = field(default_factory=dict)
@@ -101,6 +101,9 @@ class Store:
         self.rv = 1
         self.history_size = history_size
         self.objects: dict[str, dict[tuple[str, str], Obj]] = {rt.plural: {} for rt in RESOURCE_TYPES}
+        # The same objects by plural, then namespace, then name: a namespace's list reads its own
+        # objects, not every namespace's (ten thousand applications over twenty namespaces).
+        self.by_namespace: dict[str, dict[str, dict[str, Obj]]] = {rt.plural: {} for rt in RESOURCE_TYPES}
         self.history: dict[str, deque[Change]] = {rt.plural: deque() for rt in RESOURCE_TYPES}
         self.compacted: dict[str, int] = {rt.plural: 0 for rt in RESOURCE_TYPES}
         self.watchers: dict[str, set[Watcher]] = {rt.plural: set() for rt in RESOURCE_TYPES}
@@ -123,11 +126,11 @@ class Store:
         return obj
 
     def list(self, rtype: ResourceType, namespace: str | None, matcher: Matcher | None = None) -> list[Obj]:
-        items = [
-            obj
-            for (ns, _), obj in self.objects[rtype.plural].items()
-            if (namespace is None or ns == namespace) and (matcher is None or matcher(obj))
-        ]
+        if namespace is None or not rtype.namespaced:
+            candidates: Iterable[Obj] = self.objects[rtype.plural].values()
+        else:
+            candidates = self.by_namespace[rtype.plural].get(namespace, {}).values()
+        items = [obj for obj in candidates if matcher is None or matcher(obj)]
         items.sort(key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
         return items
 
@@ -137,10 +140,13 @@ class Store:
         self.rv += 1
         obj["metadata"]["resourceVersion"] = str(self.rv)
         key = (obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
+        in_namespace = self.by_namespace[rtype.plural].setdefault(key[0], {})
         if change_type == "DELETED":
             self.objects[rtype.plural].pop(key, None)
+            in_namespace.pop(key[1], None)
         else:
             self.objects[rtype.plural][key] = obj
+            in_namespace[key[1]] = obj
         self._index_owners(rtype.plural, key, prev, None if change_type == "DELETED" else obj)
         change = Change(self.rv, change_type, obj, prev)
         history = self.history[rtype.plural]
@@ -320,6 +326,17 @@ class Store:
         for plural, history in self.history.items():
             history.clear()
             self.compacted[plural] = self.rv
+
+    def expire_watches(self) -> int:
+        """Compact, and end every open watch with `410 Expired`, so that every client lists again.
+        Returns how many watches were ended."""
+        self.compact()
+        watchers = [w for plural in self.watchers for w in self.watchers[plural]]
+        watchers += [w for named in self.named_watchers.values() for ws in named.values() for w in ws]
+        gone = Change(self.rv, "ERROR", ApiError.gone(self.rv, self.rv + 1).body, None)
+        for watcher in watchers:
+            watcher.queue.put_nowait(("ERROR", gone))
+        return len(watchers)
 
 
 def _drop_owner(uid: str) -> Callable[[Obj], None]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -210,6 +211,47 @@ def test_watch_resume_bookmarks_and_gone(api: client.ApiClient, kube_api: KubeAp
         ):
             pass
     assert gone.value.status == 410
+
+
+def test_lists_are_per_namespace_and_expired_watches_end_with_410(
+    api: client.ApiClient, kube_api: KubeApiServer
+) -> None:
+    kube_api.set_default_scenario(Hold())
+    co = client.CustomObjectsApi(api)
+    for namespace in ("default", "other"):
+        co.create_namespaced_custom_object(
+            GROUP, VERSION, namespace, PLURAL, spark_app(f"in-{namespace}", namespace=namespace)
+        )
+    listed = co.list_namespaced_custom_object(GROUP, VERSION, "other", PLURAL)
+    assert [i["metadata"]["name"] for i in listed["items"]] == ["in-other"]
+    everywhere = co.list_cluster_custom_object(GROUP, VERSION, PLURAL)["items"]
+    assert [i["metadata"]["name"] for i in everywhere] == ["in-default", "in-other"]
+
+    # An open watch, current: expire_watches ends it with 410 (what a client sees after compaction).
+    errors: list[ApiException] = []
+
+    def consume() -> None:
+        stream = watch.Watch().stream(
+            co.list_namespaced_custom_object,
+            GROUP,
+            VERSION,
+            "other",
+            PLURAL,
+            resource_version=listed["metadata"]["resourceVersion"],
+            timeout_seconds=30,
+        )
+        try:
+            for _ in stream:
+                pass
+        except ApiException as exc:
+            errors.append(exc)
+
+    watching = threading.Thread(target=consume)
+    watching.start()
+    kube_api.wait_for(lambda: kube_api.call(lambda: len(kube_api.store.watchers[PLURAL])) == 1)
+    assert kube_api.expire_watches() == 1
+    watching.join(10)
+    assert [e.status for e in errors] == [410]
 
 
 def test_watch_timeout_ends_stream(api: client.ApiClient, kube_api: KubeApiServer) -> None:

@@ -134,6 +134,64 @@ def test_dropped_watches_and_410_lose_nothing(kube_api: KubeApiServer, kube_conn
     assert kube_api.counters.total(verb="list", resource="sparkapplications") >= 2
 
 
+def test_a_slow_first_list_is_waited_for_not_bypassed(kube_api: KubeApiServer, kube_conn: str) -> None:
+    """Ten thousand waits starting at once must not each GET their application because the first list
+    of their namespace takes longer than the poll interval."""
+    kube_api.script("slowlist-*", Succeed(run_for=20.0))
+    kube_api.faults.slow(2.5, verbs={"list"}, resources={"sparkapplications"}, times=1)
+    submit(kube_api, "slowlist-1")
+    event = asyncio.run(first_event(trigger("slowlist-1", poll_interval=1.0)))
+    assert event_classification(event)[0].outcome is Outcome.SUCCEEDED
+    assert kube_api.counters.total(verb="get", resource="sparkapplications") == 0
+
+
+def test_a_wait_on_a_healthy_watch_holds_no_timer() -> None:
+    """Ten thousand running applications on a healthy watch must cost no wakeups: the wait sleeps until
+    an update, a deadline of its own, or the watch going down."""
+    watch = application_watch.ApplicationWatch(NAMESPACE, lambda: None)
+    now = time.time()
+    running = trigger("t", poll_interval=5.0, startup_timeout=60.0, started_at=now)
+    watch.healthy_since = time.monotonic()
+    assert running._wake_after(watch, "RUNNING", now, [None, None]) is None
+    assert running._wake_after(watch, "RUNNING", now, [now + 2.0, None]) == 2.0  # a log read is due
+    assert running._wake_after(watch, "SUBMITTED", now, [None]) == 60.0  # the startup timeout
+    assert running._wake_after(watch, "SUBMITTED", now + 61.0, [None]) == 5.0  # past it: keep checking
+    with_deadline = trigger("t", poll_interval=5.0, deadline=now + 1.0)
+    assert with_deadline._wake_after(watch, "RUNNING", now, []) == 1.0
+    watch.healthy_since = None
+    assert running._wake_after(watch, "RUNNING", now, [None]) == 5.0  # the fallback polls
+
+
+def test_a_watch_that_goes_down_wakes_its_waits_to_look_for_themselves(kube_api: KubeApiServer, kube_conn: str) -> None:
+    kube_api.script("down-*", Hold())
+    submit(kube_api, "down-1")
+
+    def gets() -> int:
+        return kube_api.counters.total(verb="get", resource="sparkapplications")
+
+    async def until(predicate: Any) -> None:
+        for _ in range(400):
+            if predicate():
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError("timed out")
+
+    async def scenario() -> dict[str, Any]:
+        task = asyncio.create_task(first_event(trigger("down-1", poll_interval=0.5)))
+        key = ("kubernetes_default", NAMESPACE)
+        await until(lambda: (w := REGISTRY.get(key)) is not None and w.healthy and w.subscribers)
+        await until(lambda: kube_api.app_state("down-1", namespace=NAMESPACE) == "RUNNING")
+        assert gets() == 0  # parked on the watch, no timer: only the watch could wake it
+        kube_api.faults.error(500, verbs={"watch"}, resources={"sparkapplications"})
+        assert kube_api.expire_watches() == 1  # the stream ends with 410; relisted, it cannot watch
+        await until(lambda: gets() >= 1)  # the watch woke the wait, which now looks for itself
+        kube_api.delete("SparkApplication", "down-1", namespace=NAMESPACE)
+        return await asyncio.wait_for(task, 20)
+
+    event = asyncio.run(scenario())
+    assert event_classification(event)[0].outcome is Outcome.CANCELLED
+
+
 def test_deadline_ends_the_wait_as_timed_out(kube_api: KubeApiServer, kube_conn: str) -> None:
     kube_api.script("slow-*", Hold())
     submit(kube_api, "slow-1")
